@@ -1,0 +1,32 @@
+"""The benchmarks, in the order they run, with their time budgets.
+
+Each module exposes ``SPEC`` (:class:`benchmarks.harness.BenchSpec`). A benchmark that overruns
+its budget is killed and reported as an error; the budgets add up to less than the promised
+totals (15 min full, 3 min ``--quick``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Entry:
+    module: str
+    budget_s: float
+    quick_budget_s: float
+
+
+MODULES: dict[str, Entry] = {
+    "calibration": Entry("benchmarks.bench_calibration", 30, 10),
+    "browser_audio": Entry("benchmarks.bench_browser_audio", 240, 70),
+    "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 150, 35),
+    "playback": Entry("benchmarks.bench_playback", 120, 20),
+    "long_session": Entry("benchmarks.bench_long_session", 120, 30),
+    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 120, 25),
+    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 180, 30),
+}
+"""name -> entry. ``--only`` takes these names (comma-separated)."""
+
+TOTAL_BUDGET_S = 14 * 60
+QUICK_TOTAL_BUDGET_S = 170
