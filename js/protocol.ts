@@ -1,0 +1,112 @@
+// Kernel <-> browser comm messages of the VoiceChat widget. Mirrors nextevi_widgets/_comm.py;
+// CONTRIBUTING.md has the table. Every message carries `kind` (NextEVI wire messages use `type`).
+
+export type ClientErrorCode =
+  | "insecure_origin"
+  | "mic_denied"
+  | "no_audio_worklet"
+  | "no_media_devices"
+  | "audio_error";
+
+// Browser -> kernel
+
+export interface AudioFrameMsg {
+  kind: "audio_frame";
+  seq: number;
+  /** ms on the page clock: performance.timeOrigin + performance.now() */
+  t_capture: number;
+  sample_rate: number;
+  /** Int16 PCM as base64, only when the front end cannot send binary buffers. */
+  pcm_b64?: string;
+}
+
+export interface PlaybackProgressMsg {
+  kind: "playback_progress";
+  chunk_id: string;
+  played_samples: number;
+  total_samples: number;
+  flushed: boolean;
+}
+
+export interface PlaybackStatsMsg {
+  kind: "playback_stats";
+  underruns: number;
+  queued_ms: number;
+  played_samples_total: number;
+}
+
+export interface ClientErrorMsg {
+  kind: "client_error";
+  code: ClientErrorCode;
+  message: string;
+}
+
+export interface UiActionMsg {
+  kind: "ui_action";
+  action: "connect" | "disconnect" | "interrupt" | "say";
+  text?: string;
+}
+
+export interface CaptureStateMsg {
+  kind: "capture_state";
+  capturing: boolean;
+  view_id: string;
+  take_over?: boolean;
+}
+
+export type BrowserMessage =
+  | AudioFrameMsg
+  | PlaybackProgressMsg
+  | PlaybackStatsMsg
+  | ClientErrorMsg
+  | UiActionMsg
+  | CaptureStateMsg;
+
+// Kernel -> browser
+
+export interface PlayAudioMsg {
+  kind: "play_audio";
+  chunk_id: string;
+  sample_rate: number;
+  generation_id: string;
+  pcm_b64?: string;
+}
+
+export interface StopPlaybackMsg {
+  kind: "stop_playback";
+  reason: "interruption" | "user" | "disconnect";
+}
+
+export type KernelMessage = PlayAudioMsg | StopPlaybackMsg;
+
+export function isKernelMessage(value: unknown): value is KernelMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const kind = (value as { kind?: unknown }).kind;
+  return kind === "play_audio" || kind === "stop_playback";
+}
+
+/** Int16 samples from a comm buffer (a DataView over the message's ArrayBuffer). */
+export function int16FromBuffer(buffer: DataView | ArrayBuffer | undefined): Int16Array | null {
+  if (buffer === undefined) return null;
+  if (buffer instanceof ArrayBuffer) return new Int16Array(buffer.slice(0, buffer.byteLength & ~1));
+  // Copy: the view's offset may not be 2-byte aligned.
+  const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength & ~1);
+  return new Int16Array(bytes.slice().buffer);
+}
+
+export function int16FromBase64(text: string): Int16Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length & ~1);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Int16Array(bytes.buffer);
+}
+
+export function int16ToBase64(pcm: Int16Array): string {
+  const bytes = new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+  let binary = "";
+  const step = 0x8000;
+  for (let i = 0; i < bytes.length; i += step) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + step));
+  }
+  return btoa(binary);
+}

@@ -1,0 +1,72 @@
+// What the widget needs from the browser audio engine (js/audio). The concrete engine is wired in
+// js/widget.ts; keeping the UI against this small surface lets it be driven by a stand-in in tests.
+
+import type { ClientErrorCode } from "../protocol";
+
+export interface EnvironmentProblem {
+  code: ClientErrorCode;
+  message: string;
+}
+
+export interface MicFrame {
+  pcm: Int16Array;
+  seq: number;
+  tCapture: number;
+  rms: number;
+}
+
+export interface MicOptions {
+  echoCancellation: boolean;
+  noiseSuppression: boolean;
+  autoGainControl: boolean;
+  deviceId?: string;
+  onFrame(frame: MicFrame): void;
+  onError(problem: EnvironmentProblem): void;
+}
+
+export interface Mic {
+  setMuted(muted: boolean): void;
+  setGated(gated: boolean): void;
+  stop(): void | Promise<void>;
+}
+
+export interface PlayerCallbacks {
+  onProgress(p: { id: string; played: number; total: number; flushed: boolean }): void;
+  onStats(s: { underruns: number; queuedMs: number; level: number }): void;
+  onStarted(): void;
+  onDrained(): void;
+}
+
+export interface Player {
+  enqueue(id: string, pcm: Int16Array, sampleRate: number): void;
+  flush(fadeMs?: number): void;
+  setVolume(volume: number): void;
+  setMuted(muted: boolean): void;
+  resume(): Promise<void> | void;
+  close(): Promise<void> | void;
+}
+
+export interface AudioBackend {
+  checkEnvironment(): EnvironmentProblem | null;
+  startMic(options: MicOptions): Promise<Mic>;
+  createPlayer(callbacks: PlayerCallbacks): Promise<Player>;
+}
+
+/** Map a getUserMedia/AudioContext failure to the doctor's vocabulary. */
+export function problemFromError(error: unknown): EnvironmentProblem {
+  if (typeof error === "object" && error !== null && "code" in error && "message" in error) {
+    const e = error as { code: unknown; message: unknown };
+    if (typeof e.code === "string" && typeof e.message === "string") {
+      return { code: e.code as ClientErrorCode, message: e.message };
+    }
+  }
+  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
+  const detail = error instanceof Error || error instanceof DOMException ? error.message : String(error);
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return { code: "mic_denied", message: `Microphone access was denied (${detail}).` };
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError") {
+    return { code: "no_media_devices", message: `No usable microphone was found (${detail}).` };
+  }
+  return { code: "audio_error", message: `Audio failed: ${detail}` };
+}

@@ -1,0 +1,361 @@
+// Model-wide state of one VoiceChat: the player, the (single) mic capture and the comm traffic.
+// Created in `initialize`; every rendered view of the same model shares it.
+
+import type { AnyModel } from "@anywidget/types";
+import { captureConstraints, type VoiceModel } from "../model";
+import {
+  int16FromBase64,
+  int16FromBuffer,
+  int16ToBase64,
+  isKernelMessage,
+  type BrowserMessage,
+  type ClientErrorCode,
+} from "../protocol";
+import {
+  problemFromError,
+  type AudioBackend,
+  type EnvironmentProblem,
+  type Mic,
+  type MicFrame,
+  type Player,
+} from "./audio_api";
+
+export const SAMPLE_RATE = 24000;
+const STATS_INTERVAL_MS = 250;
+const INACTIVE_STATES = new Set(["", "idle", "disconnected", "closed", "error", "stopped"]);
+
+export const NO_MIC_HINT =
+  "You can still talk to the session: type in the box below, or stream a WAV file from the " +
+  "kernel with chat.session.send_file(path).";
+
+export type Listener = () => void;
+
+export function isActiveState(state: string): boolean {
+  return !INACTIVE_STATES.has(state);
+}
+
+export function newViewId(): string {
+  return `view-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export class Controller {
+  readonly model: AnyModel<VoiceModel>;
+  readonly backend: AudioBackend;
+  /** Local problem (mic denied, ...) shown by every view; also sent to the kernel. */
+  problem: EnvironmentProblem | null = null;
+  micLevel = 0;
+  outLevel = 0;
+  /** The local view that owns the mic, while capturing or starting. */
+  captureOwner: string | null = null;
+  capturePhase: "off" | "starting" | "on" = "off";
+  private mic: Mic | null = null;
+  private player: Player | null = null;
+  private playerPromise: Promise<Player> | null = null;
+  private views: string[] = [];
+  private listeners = new Set<Listener>();
+  private playedByChunk = new Map<string, number>();
+  private playedTotal = 0;
+  private lastStatsSent = 0;
+  private captureGeneration = 0;
+  private disposed = false;
+
+  constructor(model: AnyModel<VoiceModel>, backend: AudioBackend) {
+    this.model = model;
+    this.backend = backend;
+    model.on("msg:custom", this.onCustom);
+    model.on("change:mic_enabled", this.onMicEnabled);
+    model.on("change:capture_view", this.onCaptureView);
+    model.on("change:volume", this.applyPlayerSettings);
+    model.on("change:muted", this.applyPlayerSettings);
+    model.on("change:echo_strategy", this.onCaptureSettings);
+    model.on("change:echo_cancellation", this.onCaptureSettings);
+    model.on("change:noise_suppression", this.onCaptureSettings);
+    model.on("change:auto_gain_control", this.onCaptureSettings);
+    model.on("change:device_id", this.onCaptureSettings);
+  }
+
+  // Views ------------------------------------------------------------------------------------
+
+  addView(viewId: string): void {
+    this.views.push(viewId);
+  }
+
+  removeView(viewId: string): void {
+    this.views = this.views.filter((v) => v !== viewId);
+    if (this.captureOwner === viewId) {
+      void this.stopCapture(true);
+    }
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  // Kernel actions ---------------------------------------------------------------------------
+
+  send(msg: BrowserMessage, buffers?: ArrayBuffer[]): void {
+    if (this.disposed) return;
+    this.model.send(msg, undefined, buffers);
+  }
+
+  connect(): void {
+    // Called on a user gesture: create the player now so its AudioContext may start.
+    void this.ensurePlayer().catch((error) => this.reportProblem(problemFromError(error)));
+    this.send({ kind: "ui_action", action: "connect" });
+  }
+
+  disconnect(): void {
+    void this.stopCapture(true);
+    this.player?.flush();
+    this.send({ kind: "ui_action", action: "disconnect" });
+  }
+
+  say(text: string): void {
+    if (!isActiveState(this.model.get("state"))) this.connect();
+    else void this.ensurePlayer().catch((error) => this.reportProblem(problemFromError(error)));
+    this.send({ kind: "ui_action", action: "say", text });
+  }
+
+  interrupt(): void {
+    this.player?.flush();
+    this.send({ kind: "ui_action", action: "interrupt" });
+  }
+
+  reportProblem(problem: EnvironmentProblem): void {
+    this.problem = problem;
+    this.send({ kind: "client_error", code: problem.code, message: problem.message });
+    this.notify();
+  }
+
+  clearProblem(): void {
+    this.problem = null;
+    this.notify();
+  }
+
+  // Playback ---------------------------------------------------------------------------------
+
+  ensurePlayer(): Promise<Player> {
+    if (this.playerPromise === null) {
+      this.playerPromise = this.backend
+        .createPlayer({
+          onProgress: ({ id, played, total, flushed }) => {
+            const before = this.playedByChunk.get(id) ?? 0;
+            this.playedTotal += Math.max(0, played - before);
+            this.playedByChunk.set(id, played);
+            if (flushed || played >= total) this.playedByChunk.delete(id);
+            this.send({
+              kind: "playback_progress",
+              chunk_id: id,
+              played_samples: played,
+              total_samples: total,
+              flushed,
+            });
+          },
+          onStats: ({ underruns, queuedMs, level }) => {
+            this.outLevel = level;
+            const now = performance.now();
+            if (now - this.lastStatsSent >= STATS_INTERVAL_MS) {
+              this.lastStatsSent = now;
+              this.send({
+                kind: "playback_stats",
+                underruns,
+                queued_ms: queuedMs,
+                played_samples_total: this.playedTotal,
+              });
+            }
+            this.notify();
+          },
+          onStarted: () => {
+            if (this.model.get("echo_strategy") === "half-duplex") this.mic?.setGated(true);
+          },
+          onDrained: () => {
+            this.mic?.setGated(false);
+            this.outLevel = 0;
+            this.notify();
+          },
+        })
+        .then((player) => {
+          this.player = player;
+          this.applyPlayerSettings();
+          return player;
+        });
+      this.playerPromise.catch(() => {
+        this.playerPromise = null;
+      });
+    }
+    const promise = this.playerPromise;
+    void promise.then((player) => player.resume()).catch(() => undefined);
+    return promise;
+  }
+
+  private applyPlayerSettings = (): void => {
+    this.player?.setVolume(this.model.get("volume"));
+    this.player?.setMuted(this.model.get("muted"));
+  };
+
+  private onCustom = (msg: unknown, buffers: DataView[] = []): void => {
+    if (!isKernelMessage(msg)) return;
+    if (msg.kind === "stop_playback") {
+      this.player?.flush();
+      return;
+    }
+    const pcm =
+      msg.pcm_b64 !== undefined ? int16FromBase64(msg.pcm_b64) : int16FromBuffer(buffers[0]);
+    if (pcm === null || pcm.length === 0) return;
+    this.ensurePlayer()
+      .then((player) => player.enqueue(msg.chunk_id, pcm, msg.sample_rate))
+      .catch((error) => this.reportProblem(problemFromError(error)));
+  };
+
+  // Capture ----------------------------------------------------------------------------------
+
+  get capturing(): boolean {
+    return this.capturePhase !== "off";
+  }
+
+  /** Start the mic for `viewId`. `takeOver` claims it even if another view holds it. */
+  async startCapture(viewId: string, takeOver: boolean): Promise<void> {
+    if (this.captureOwner === viewId && this.capturing) return;
+    if (this.capturing) await this.stopCapture(false);
+    const problem = this.backend.checkEnvironment();
+    if (problem !== null) {
+      this.failCapture(problem);
+      return;
+    }
+    this.clearProblem();
+    const generation = ++this.captureGeneration;
+    this.captureOwner = viewId;
+    this.capturePhase = "starting";
+    this.send({ kind: "capture_state", capturing: true, view_id: viewId, take_over: takeOver });
+    this.notify();
+    void this.ensurePlayer().catch(() => undefined);
+    const constraints = captureConstraints(this.model);
+    const deviceId = this.model.get("device_id");
+    try {
+      const mic = await this.backend.startMic({
+        ...constraints,
+        ...(deviceId ? { deviceId } : {}),
+        onFrame: this.onFrame,
+        onError: (p) => {
+          if (generation === this.captureGeneration) this.failCapture(p);
+        },
+      });
+      if (generation !== this.captureGeneration) {
+        await mic.stop();
+        return;
+      }
+      this.mic = mic;
+      this.capturePhase = "on";
+      if (!this.model.get("mic_enabled")) {
+        this.model.set("mic_enabled", true);
+        this.model.save_changes();
+      }
+      this.notify();
+    } catch (error) {
+      if (generation === this.captureGeneration) this.failCapture(problemFromError(error));
+    }
+  }
+
+  async stopCapture(release: boolean): Promise<void> {
+    this.captureGeneration++;
+    const mic = this.mic;
+    const owner = this.captureOwner;
+    this.mic = null;
+    this.capturePhase = "off";
+    this.captureOwner = null;
+    this.micLevel = 0;
+    if (owner !== null) this.send({ kind: "capture_state", capturing: false, view_id: owner });
+    if (release && this.model.get("mic_enabled")) {
+      this.model.set("mic_enabled", false);
+      this.model.save_changes();
+    }
+    this.notify();
+    if (mic !== null) await mic.stop();
+  }
+
+  private failCapture(problem: EnvironmentProblem): void {
+    void this.stopCapture(true);
+    this.reportProblem({ code: problem.code, message: `${problem.message} ${NO_MIC_HINT}` });
+  }
+
+  private onFrame = (frame: MicFrame): void => {
+    if (this.capturePhase !== "on") return;
+    this.micLevel = frame.rms;
+    const pcm = frame.pcm;
+    const header = {
+      kind: "audio_frame" as const,
+      seq: frame.seq,
+      t_capture: frame.tCapture,
+      sample_rate: SAMPLE_RATE,
+    };
+    if (this.model.get("binary_buffers")) {
+      const copy = pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength);
+      this.send(header, [copy as ArrayBuffer]);
+    } else {
+      this.send({ ...header, pcm_b64: int16ToBase64(pcm) });
+    }
+    this.notify();
+  };
+
+  private onMicEnabled = (): void => {
+    const wanted = this.model.get("mic_enabled");
+    if (!wanted && this.capturing) {
+      void this.stopCapture(false);
+    } else if (wanted && !this.capturing && this.views.length > 0) {
+      // Enabled from Python: the first view of this page asks; the kernel arbitrates.
+      const claimed = this.model.get("capture_view");
+      if (claimed === "" || this.views.includes(claimed)) {
+        void this.startCapture(this.views[0] as string, false);
+      }
+    }
+  };
+
+  private onCaptureView = (): void => {
+    const claimed = this.model.get("capture_view");
+    if (this.capturing && claimed !== "" && claimed !== this.captureOwner) {
+      // Another view (maybe in another tab) took the microphone.
+      void this.stopCapture(false);
+    }
+    this.notify();
+  };
+
+  private onCaptureSettings = (): void => {
+    if (this.capturing && this.captureOwner !== null) {
+      const owner = this.captureOwner;
+      void this.stopCapture(false).then(() => this.startCapture(owner, true));
+    }
+  };
+
+  clientError(code: ClientErrorCode, message: string): void {
+    this.reportProblem({ code, message });
+  }
+
+  async dispose(): Promise<void> {
+    await this.stopCapture(false);
+    this.disposed = true;
+    this.model.off("msg:custom", this.onCustom);
+    for (const key of [
+      "mic_enabled",
+      "capture_view",
+      "volume",
+      "muted",
+      "echo_strategy",
+      "echo_cancellation",
+      "noise_suppression",
+      "auto_gain_control",
+      "device_id",
+    ] as const) {
+      this.model.off(`change:${key}`);
+    }
+    this.listeners.clear();
+    const player = this.player;
+    this.player = null;
+    this.playerPromise = null;
+    if (player !== null) await player.close();
+  }
+}

@@ -1,0 +1,144 @@
+"""Kernel <-> browser comm messages of the :class:`~nextevi_widgets.widget.VoiceChat` widget.
+
+Every message carries a ``kind`` key (snake_case). NextEVI wire messages use ``type``; keeping the
+two keys apart means the protocols can never be confused in logs. ``js/protocol.ts`` mirrors these
+declarations; CONTRIBUTING.md has the table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, TypedDict
+
+from typing_extensions import NotRequired
+
+__all__ = [
+    "CLIENT_ERROR_CODES",
+    "AudioFrameMsg",
+    "BrowserMessage",
+    "CaptureStateMsg",
+    "ClientErrorMsg",
+    "KernelMessage",
+    "PlayAudioMsg",
+    "PlaybackProgressMsg",
+    "PlaybackStatsMsg",
+    "StopPlaybackMsg",
+    "UiActionMsg",
+    "decode_b64_pcm",
+    "frame_pcm",
+]
+
+ClientErrorCode = Literal[
+    "insecure_origin", "mic_denied", "no_audio_worklet", "no_media_devices", "audio_error"
+]
+CLIENT_ERROR_CODES: frozenset[str] = frozenset(
+    {"insecure_origin", "mic_denied", "no_audio_worklet", "no_media_devices", "audio_error"}
+)
+
+# Browser -> kernel ---------------------------------------------------------------------------
+
+
+class AudioFrameMsg(TypedDict):
+    """One mic frame: Int16 PCM LE mono in ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
+
+    kind: Literal["audio_frame"]
+    seq: int
+    t_capture: float
+    """Capture time in ms on the page clock (``performance.timeOrigin + performance.now()``)."""
+    sample_rate: int
+    pcm_b64: NotRequired[str]
+
+
+class PlaybackProgressMsg(TypedDict):
+    kind: Literal["playback_progress"]
+    chunk_id: str
+    played_samples: int
+    """Cumulative samples of this chunk that reached the speakers."""
+    total_samples: int
+    flushed: bool
+
+
+class PlaybackStatsMsg(TypedDict):
+    kind: Literal["playback_stats"]
+    underruns: int
+    queued_ms: float
+    played_samples_total: int
+
+
+class ClientErrorMsg(TypedDict):
+    kind: Literal["client_error"]
+    code: ClientErrorCode
+    message: str
+
+
+class UiActionMsg(TypedDict):
+    kind: Literal["ui_action"]
+    action: Literal["connect", "disconnect", "interrupt", "say"]
+    text: NotRequired[str]
+
+
+class CaptureStateMsg(TypedDict):
+    """A view claims (``capturing``) or releases the microphone. ``take_over`` lets a view take
+    the claim from another view (for example one in a browser tab that was closed)."""
+
+    kind: Literal["capture_state"]
+    capturing: bool
+    view_id: str
+    take_over: NotRequired[bool]
+
+
+BrowserMessage = (
+    AudioFrameMsg
+    | PlaybackProgressMsg
+    | PlaybackStatsMsg
+    | ClientErrorMsg
+    | UiActionMsg
+    | CaptureStateMsg
+)
+
+# Kernel -> browser ---------------------------------------------------------------------------
+
+
+class PlayAudioMsg(TypedDict):
+    """TTS audio: Int16 PCM in ``buffers[0]``, or ``pcm_b64`` when the front end has no binary
+    buffers (Colab)."""
+
+    kind: Literal["play_audio"]
+    chunk_id: str
+    sample_rate: int
+    generation_id: str
+    pcm_b64: NotRequired[str]
+
+
+class StopPlaybackMsg(TypedDict):
+    kind: Literal["stop_playback"]
+    reason: Literal["interruption", "user", "disconnect"]
+
+
+KernelMessage = PlayAudioMsg | StopPlaybackMsg
+
+
+def frame_pcm(content: Mapping[str, Any], buffers: Sequence[Any] | None) -> bytes | None:
+    """The PCM bytes of an ``audio_frame``: the first binary buffer, else ``pcm_b64``.
+
+    Returns ``None`` when the frame carries no usable audio (an odd byte count cannot be Int16).
+    """
+    pcm: bytes | None = None
+    if buffers:
+        first = buffers[0]
+        pcm = first.tobytes() if isinstance(first, memoryview) else bytes(first)
+    elif isinstance(content.get("pcm_b64"), str):
+        pcm = decode_b64_pcm(content["pcm_b64"])
+    if pcm is None or len(pcm) % 2:
+        return None
+    return pcm
+
+
+def decode_b64_pcm(text: str) -> bytes | None:
+    """Decode base64 PCM from the fallback path, ``None`` when it is not valid base64."""
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return None
