@@ -1,0 +1,80 @@
+"""Configuration of the emulator: who may connect and which protocol variants it speaks.
+
+Every behaviour the vendor protocol leaves unknown (envelope vs flat, WAV vs raw PCM, delta vs
+cumulative LLM text, ``user_interruption``) is a knob here so clients can be tested against each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..client.messages import Dialect
+
+__all__ = ["DEFAULT_MAX_FRAME_BYTES", "EmulatorAuth", "EmulatorOptions", "LLMTextMode"]
+
+LLMTextMode = Literal["delta", "cumulative"]
+
+DEFAULT_MAX_FRAME_BYTES = 1 << 20
+"""Frames above this size get a ``FRAME_TOO_LARGE`` error (the connection stays up)."""
+
+
+@dataclass(frozen=True)
+class EmulatorAuth:
+    """Which credentials and ids the emulator accepts.
+
+    ``None`` means "accept any well-formed value": any ``oak_`` API key longer than 10
+    characters, any non-empty bearer token, any config id, any project id.
+    """
+
+    api_keys: frozenset[str] | None = None
+    tokens: frozenset[str] | None = None
+    denied_keys: frozenset[str] = frozenset()
+    """Well-formed keys that authenticate but lack access (close 4003 ``ACCESS_DENIED``)."""
+    denied_tokens: frozenset[str] = frozenset()
+    config_ids: frozenset[str] | None = None
+    """Known config ids. With the default ``None`` any id is accepted: an id naming a profile
+    selects it, any other id maps to the ``default`` profile."""
+    strict_configs: bool = False
+    """Reject (4004 ``CONFIG_NOT_FOUND``) ids that are neither in ``config_ids`` nor name a
+    registered profile."""
+    project_ids: frozenset[str] | None = None
+    """Known project ids; an unknown ``project_id`` closes with 4004 ``INVALID_PROJECT``."""
+
+
+@dataclass(frozen=True)
+class EmulatorOptions:
+    """Behaviour of an :class:`~nextevi_widgets.emulator.Emulator` (all fields optional)."""
+
+    auth: EmulatorAuth = field(default_factory=EmulatorAuth)
+    profile: str | None = None
+    """Force this engine profile for every connection (else chosen by ``config_id``)."""
+    config_profiles: Mapping[str, str] = field(default_factory=dict)
+    """Explicit ``config_id -> profile`` mapping, consulted before name matching."""
+    dialect: Dialect = "both"
+    wav_chunks: bool = False
+    """Send each ``tts_chunk`` as a small WAV file instead of headerless PCM16."""
+    user_interruption: bool = False
+    """Send ``user_interruption`` in addition to ``tts_interruption`` on barge-in."""
+    llm_text: LLMTextMode = "delta"
+    """Non-final ``llm_response_chunk`` content: deltas (default) or the text so far."""
+    keep_alive_echo: bool = False
+    """Answer ``keep_alive`` with a ``keep_alive`` message (the real reply is unknown)."""
+    greeting: str | None = None
+    """When set, a ``system_message`` (``message_type: "initial"``) follows the metadata."""
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    tts_lead: float = 0.3
+    """Seconds of assistant audio sent ahead of real-time playback."""
+    tts_chunk_max: float = 0.2
+    """Longest ``tts_chunk`` in seconds; sentences are cut into equal pieces no longer than
+    this (so pieces are longer than half of it unless a sentence is shorter)."""
+    emotion_interval: float = 0.5
+    """Seconds of user speech between rolling ``emotion_update`` messages."""
+    silence_threshold: float = 0.6
+    min_speaking_time: float = 0.25
+    speech_start: float = 0.09
+    max_turn_duration: float = 30.0
+    vad_warmup: float = 0.06
+    project_id: str = "emulator-project"
+    """Reported in ``connection_metadata`` when the client sends no ``project_id``."""
