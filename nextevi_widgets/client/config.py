@@ -1,0 +1,226 @@
+"""Endpoint and credential resolution for the NextEVI WebSocket API, plus redaction helpers.
+
+Everything that touches a secret lives here, so the rest of the client can stay careless:
+
+* :func:`resolve_base_url` / :func:`resolve_credentials` read arguments first, then the
+  ``NEXTEVI_*`` environment variables, and fail with a :class:`ConfigurationError` that never
+  contains the key;
+* :func:`build_url` and :func:`auth_headers` produce what a connection needs;
+* :func:`redact_url` and :func:`redact_text` are the one place query strings and bearer tokens
+  are stripped before anything is logged, shown or raised.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import string
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_PATH",
+    "SECRET_QUERY_KEYS",
+    "Credentials",
+    "auth_headers",
+    "build_url",
+    "mask_secret",
+    "new_connection_id",
+    "normalize_base_url",
+    "redact_text",
+    "redact_url",
+    "resolve_base_url",
+    "resolve_credentials",
+]
+
+DEFAULT_BASE_URL = "wss://api.nextevi.com/ws/voice"
+DEFAULT_PATH = "/ws/voice"
+SECRET_QUERY_KEYS: frozenset[str] = frozenset({"api_key", "authorization", "access_token", "token"})
+
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+_SECRET_PARAM_RE = re.compile(
+    r"(?i)(?P<key>\b(?:api_key|authorization|access_token|token))=(?P<value>[^&\s\"'<>]*)"
+)
+_BEARER_RE = re.compile(r"(?i)\b(bearer)(\s+|\+|%20)[^\s\"'&<>,;]+")
+
+
+def mask_secret(secret: str | None) -> str:
+    """A printable stand-in for a secret: ``None``, ``'oak_***'`` or ``'***'``.
+
+    Only the documented public prefix ``oak_`` is ever shown, never a character of the key itself.
+    """
+    if not secret:
+        return "None"
+    return "'oak_***'" if secret.startswith("oak_") else "'***'"
+
+
+@dataclass(frozen=True, repr=False)
+class Credentials:
+    """What the server needs to accept a connection. ``repr``/``str`` never show a secret.
+
+    A bearer ``access_token`` takes precedence over ``api_key`` (the key is then not sent).
+    """
+
+    config_id: str
+    api_key: str | None = field(default=None)
+    project_id: str | None = None
+    access_token: str | None = field(default=None)
+
+    @property
+    def uses_token(self) -> bool:
+        """True when the bearer token authenticates the connection."""
+        return bool(self.access_token)
+
+    def secrets(self) -> tuple[str, ...]:
+        """The secret values, for literal redaction in logs."""
+        return tuple(s for s in (self.api_key, self.access_token) if s)
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(config_id={self.config_id!r}, project_id={self.project_id!r}, "
+            f"api_key={mask_secret(self.api_key)}, access_token={mask_secret(self.access_token)})"
+        )
+
+    __str__ = __repr__
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def resolve_credentials(
+    *,
+    api_key: str | None = None,
+    config_id: str | None = None,
+    project_id: str | None = None,
+    access_token: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Credentials:
+    """Credentials from arguments, else from ``NEXTEVI_API_KEY``, ``NEXTEVI_ACCESS_TOKEN``,
+    ``NEXTEVI_CONFIG_ID`` and ``NEXTEVI_PROJECT_ID``.
+
+    Explicit credential arguments win over the environment as a whole: passing ``api_key``
+    ignores ``NEXTEVI_ACCESS_TOKEN`` and vice versa. Raises :class:`ConfigurationError` (without
+    the key in its message) when ``config_id`` or both credentials are missing.
+    """
+    source = _env(env)
+    key, token = _clean(api_key), _clean(access_token)
+    if key is None and token is None:
+        key = _clean(source.get("NEXTEVI_API_KEY"))
+        token = _clean(source.get("NEXTEVI_ACCESS_TOKEN"))
+    config = _clean(config_id) or _clean(source.get("NEXTEVI_CONFIG_ID"))
+    project = _clean(project_id) or _clean(source.get("NEXTEVI_PROJECT_ID"))
+    if key is None and token is None:
+        raise ConfigurationError(
+            "no NextEVI credentials: pass api_key= (or access_token=) or set NEXTEVI_API_KEY "
+            "(or NEXTEVI_ACCESS_TOKEN)"
+        )
+    if config is None:
+        raise ConfigurationError("config_id is required: pass config_id= or set NEXTEVI_CONFIG_ID")
+    return Credentials(config_id=config, api_key=key, project_id=project, access_token=token)
+
+
+def normalize_base_url(raw: str) -> str:
+    """``wss://host`` -> ``wss://host/ws/voice``; ``host`` -> ``wss://host/ws/voice``;
+    ``http(s)://`` becomes ``ws(s)://``; a trailing slash is dropped. Any query is kept."""
+    text = raw.strip()
+    if not text:
+        raise ConfigurationError("the NextEVI URL is empty")
+    if "://" not in text:
+        text = "wss://" + text
+    parts = urlsplit(text)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme.lower(), parts.scheme.lower())
+    if scheme not in ("ws", "wss") or not parts.netloc:
+        raise ConfigurationError(f"not a WebSocket URL: {redact_url(text)!r}")
+    path = parts.path.rstrip("/") or DEFAULT_PATH
+    return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
+def resolve_base_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """The endpoint base: ``url``, else ``NEXTEVI_WEBSOCKET_URL``, else ``NEXTEVI_BASE_URL``,
+    else :data:`DEFAULT_BASE_URL`; normalised by :func:`normalize_base_url`."""
+    source = _env(env)
+    raw = (
+        _clean(url)
+        or _clean(source.get("NEXTEVI_WEBSOCKET_URL"))
+        or _clean(source.get("NEXTEVI_BASE_URL"))
+        or DEFAULT_BASE_URL
+    )
+    return normalize_base_url(raw)
+
+
+def new_connection_id() -> str:
+    """A fresh id in the vendor clients' format: ``voice_{epoch ms}_{9 chars [a-z0-9]}``."""
+    suffix = "".join(random.choices(_ID_ALPHABET, k=9))
+    return f"voice_{int(time.time() * 1000)}_{suffix}"
+
+
+def build_url(
+    base: str, connection_id: str, credentials: Credentials, *, token_in_query: bool = True
+) -> str:
+    """``{base}/{connection_id}?api_key=..&config_id=..[&project_id=..]``.
+
+    With a bearer token, ``authorization=Bearer <t>`` replaces ``api_key`` in the query (a
+    fallback for servers that ignore the header; disable with ``token_in_query=False``).
+    """
+    parts = urlsplit(base)
+    params: list[tuple[str, str]] = []
+    if credentials.uses_token:
+        if token_in_query:
+            params.append(("authorization", f"Bearer {credentials.access_token}"))
+    elif credentials.api_key:
+        params.append(("api_key", credentials.api_key))
+    params.append(("config_id", credentials.config_id))
+    if credentials.project_id:
+        params.append(("project_id", credentials.project_id))
+    query = "&".join(q for q in (parts.query, urlencode(params)) if q)
+    path = f"{parts.path.rstrip('/')}/{connection_id}"
+    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
+
+
+def auth_headers(credentials: Credentials) -> dict[str, str]:
+    """``{"Authorization": "Bearer <t>"}`` with a token, else nothing (keys go in the query)."""
+    if credentials.uses_token:
+        return {"Authorization": f"Bearer {credentials.access_token}"}
+    return {}
+
+
+def redact_url(url: str) -> str:
+    """Replace the value of every ``api_key``, ``authorization``, ``access_token`` and ``token``
+    query parameter (and any password in the authority) with ``***``."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else netloc
+    query = "&".join(_redact_pair(pair) for pair in parts.query.split("&")) if parts.query else ""
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _redact_pair(pair: str) -> str:
+    key, sep, _ = pair.partition("=")
+    return f"{key}=***" if sep and key.lower() in SECRET_QUERY_KEYS else pair
+
+
+def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
+    """Strip secrets from free text (log lines, exception messages): secret query parameters,
+    ``Bearer <token>`` and, literally, each of ``secrets``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    text = _SECRET_PARAM_RE.sub(lambda m: f"{m.group('key')}=***", text)
+    return _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
