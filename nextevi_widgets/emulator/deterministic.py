@@ -140,8 +140,9 @@ class SyntheticVoice:
                 f0_parts.append(np.full(n, 120.0))
                 env_parts.append(np.zeros(n))
                 continue
-            voiced = int((self.seconds_per_word - 0.05) * rate)
-            gap = int(0.05 * rate)
+            gap_seconds = min(0.05, 0.2 * self.seconds_per_word)
+            voiced = int((self.seconds_per_word - gap_seconds) * rate)
+            gap = int(gap_seconds * rate)
             seed = sum(map(ord, token.lower()))
             base = 105.0 + (seed % 31) - 0.8 * position
             t = np.linspace(0.0, 1.0, voiced, endpoint=False)
@@ -285,12 +286,16 @@ class RuleResponder:
         yield from re.findall(r"\S+\s*", reply)
 
 
-def deterministic_engine_set(script: Sequence[str] = DEFAULT_SCRIPT) -> EngineSet:
-    """A fresh deterministic engine set; pass ``script`` for other recognised utterances."""
+def deterministic_engine_set(
+    script: Sequence[str] = DEFAULT_SCRIPT, tts_seconds_per_word: float = SECONDS_PER_WORD
+) -> EngineSet:
+    """A fresh deterministic engine set. ``script`` sets the recognised utterances;
+    ``tts_seconds_per_word`` the assistant's speaking rate (the recogniser always assumes
+    :data:`SECONDS_PER_WORD` for the user)."""
     return EngineSet(
         vad=EnergyVAD(),
         stt=ScriptedRecognizer(script),
-        tts=SyntheticVoice(),
+        tts=SyntheticVoice(tts_seconds_per_word),
         emotion=RMSEmotion(),
         responder=RuleResponder(),
         name="deterministic",

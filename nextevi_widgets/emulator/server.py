@@ -29,6 +29,7 @@ from .auth import ConnectRequest, authorize, connection_id_from_path, parse_conn
 from .engines.base import EngineUnavailableError
 from .options import EmulatorOptions
 from .profiles import DEFAULT_PROFILE, EngineSet, get_engine_set, profile_for_config, profile_names
+from .redact import wire_logger
 from .session import Session, close_reason
 from .stats import EmulatorStats
 
@@ -105,6 +106,7 @@ class Emulator:
             # Above the application limit so oversize frames get an error, not a 1009 close.
             max_size=max(2 * limit, limit + (1 << 16)),
             compression=None,
+            logger=wire_logger(),
         )
         sockets = list(self._server.sockets)
         self._port = int(sockets[0].getsockname()[1])

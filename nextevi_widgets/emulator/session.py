@@ -253,13 +253,10 @@ class Session:
             await self._ws.send(text)
         self._stats.messages_out += 1
 
-    async def _send_error(
-        self, code: str, message: str, details: dict[str, Any] | None = None
-    ) -> None:
+    async def _send_error(self, code: str, message: str, details: dict[str, Any]) -> None:
+        """An in-band ``error``; ``details`` is never empty so every dialect carries it."""
         self._stats.errors_sent += 1
-        await self._send(
-            ErrorMessage(error_code=code, error_message=message, details=details or {})
-        )
+        await self._send(ErrorMessage(error_code=code, error_message=message, details=details))
 
     async def _engine_unavailable(self, exc: EngineUnavailableError) -> None:
         """An engine's optional dependency is missing: say so, then close 1011."""
@@ -301,11 +298,15 @@ class Session:
         try:
             obj = json.loads(frame)
         except (ValueError, RecursionError):
-            await self._send_error("INVALID_JSON", "text frame is not valid JSON")
+            await self._send_error(
+                "INVALID_JSON", "text frame is not valid JSON", {"size": len(frame)}
+            )
             return
         if not isinstance(obj, dict) or not isinstance(obj.get("type"), str) or not obj["type"]:
             await self._send_error(
-                "INVALID_MESSAGE", "expected a JSON object with a string 'type' field"
+                "INVALID_MESSAGE",
+                "expected a JSON object with a string 'type' field",
+                {"json_type": type(obj).__name__},
             )
             return
         type_ = obj["type"]
@@ -321,7 +322,11 @@ class Session:
             try:
                 pcm = message.decode()
             except MessageParseError as exc:
-                await self._send_error("INVALID_AUDIO", str(exc), {"chunk_id": message.chunk_id})
+                await self._send_error(
+                    "INVALID_AUDIO",
+                    str(exc),
+                    {"chunk_id": message.chunk_id, "reason": "undecodable audio"},
+                )
                 return
             await self._on_pcm(pcm, "audio_input")
         elif isinstance(message, KeepAlive):
@@ -465,7 +470,9 @@ class Session:
                     except Exception:
                         logger.exception("speech processing failed")
                         self._utterance = None
-                        await self._send_error("ENGINE_ERROR", "speech processing failed")
+                        await self._send_error(
+                            "ENGINE_ERROR", "speech processing failed", {"stage": "listen"}
+                        )
         except ConnectionClosed:
             pass
 
