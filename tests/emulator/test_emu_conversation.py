@@ -113,7 +113,7 @@ async def test_barge_in_interrupts_reply() -> None:
         await conv.send_audio(silence(0.5))
         await conv.until(lambda m: m["type"] == "turn_complete")
         after = conv.messages[conv.messages.index(interruption) + 1 :]
-        assert after[0]["type"] == "user_interruption"
+        assert "user_interruption" in [m["type"] for m in after[:3]]
         stale = [m for m in after if m.get("generation_id") == generation]
         assert len([m for m in stale if m["type"] == "tts_chunk"]) <= 1
         assert not any(m["type"] == "llm_response_chunk" for m in stale)
