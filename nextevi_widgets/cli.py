@@ -112,8 +112,14 @@ def _register_demo(subparsers: Any) -> None:
     except ModuleNotFoundError as exc:
         if exc.name != "nextevi_widgets._demo":
             raise
+        module = None
+    if module is not None and hasattr(module, "register"):
+        module.register(subparsers)
         return
-    module.register(subparsers)
+    # Default: the widget package's demo (JupyterLab, or --headless via _demo.run_headless).
+    from ._widget.demo_cli import register
+
+    register(subparsers)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -78,3 +78,16 @@ class EmulatorOptions:
     vad_warmup: float = 0.06
     project_id: str = "emulator-project"
     """Reported in ``connection_metadata`` when the client sends no ``project_id``."""
+
+    def __post_init__(self) -> None:
+        if self.dialect not in ("both", "flat", "envelope"):
+            raise ValueError(f"unknown dialect {self.dialect!r}")
+        if self.llm_text not in ("delta", "cumulative"):
+            raise ValueError(f"unknown llm_text mode {self.llm_text!r}")
+        if not 0.01 <= self.tts_chunk_max <= 5.0:
+            raise ValueError("tts_chunk_max must be between 0.01 and 5 seconds")
+        if self.max_frame_bytes <= 0:
+            raise ValueError("max_frame_bytes must be positive")
+        for name in ("tts_lead", "emotion_interval", "silence_threshold", "min_speaking_time"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")

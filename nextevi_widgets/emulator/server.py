@@ -75,10 +75,6 @@ class Emulator:
     ) -> None:
         base = options or EmulatorOptions()
         self.options = dataclasses.replace(base, **overrides) if overrides else base
-        if self.options.dialect not in ("both", "flat", "envelope"):
-            raise ValueError(f"unknown dialect {self.options.dialect!r}")
-        if self.options.llm_text not in ("delta", "cumulative"):
-            raise ValueError(f"unknown llm_text mode {self.options.llm_text!r}")
         self.host = host
         self._requested_port = port
         self._server: Server | None = None
@@ -98,9 +94,12 @@ class Emulator:
                 self.host,
             )
         limit = self.options.max_frame_bytes
+        # One socket only, so port 0 yields one port: "localhost" could also bind ::1 and
+        # "" both address families, each on its own random port.
+        bind = {"localhost": "127.0.0.1", "": "0.0.0.0"}.get(self.host, self.host)
         self._server = await serve(
             self._handle,
-            self.host or None,
+            bind,
             self._requested_port,
             process_request=self._route,
             # Above the application limit so oversize frames get an error, not a 1009 close.
@@ -148,7 +147,7 @@ class Emulator:
     @property
     def url(self) -> str:
         """``ws://host:port/ws/voice``; clients append ``/{connection_id}?...``."""
-        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS | {"localhost"} else self.host
         if ":" in host and not host.startswith("["):
             host = f"[{host}]"
         return f"ws://{host}:{self.port}/ws/voice"

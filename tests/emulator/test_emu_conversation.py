@@ -218,3 +218,16 @@ async def test_short_noise_is_not_a_turn(emulator: Emulator) -> None:
     await conv.until_type("llm_response_chunk")
     assert not conv.of_type("turn_complete")
     await conv.ws.close()
+
+
+async def test_barge_in_while_sent_audio_is_still_playing() -> None:
+    # A huge lead sends the whole reply at once: the generation is over, but the client is
+    # still playing it, so user speech must still interrupt.
+    async with Emulator(profile="deterministic", tts_lead=60.0) as emu:
+        conv = await open_conversation(ws_url(emu.url), fast_settings(0.3))
+        await conv.ws.send(json.dumps({"type": "text_input", "text": "hello"}))
+        await conv.until(is_last_tts)
+        await conv.send_audio(np.concatenate([user_voice("hello there"), silence(0.5)]))
+        await conv.until_type("tts_interruption")
+        assert emu.stats.interruptions == 1
+        await conv.ws.close()
