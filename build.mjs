@@ -88,7 +88,7 @@ function options(dev) {
     define: { "define.amd": "false" },
     plugins: [workletPlugin({ dev })],
     metafile: true,
-    logLevel: "info",
+    logLevel: dev ? "info" : "warning",
   };
 }
 

@@ -95,32 +95,48 @@ export class MicCapture {
       if (opts.deviceId) audio.deviceId = { exact: opts.deviceId };
       stream = await navigator.mediaDevices.getUserMedia({ audio });
       stage = "graph";
-      await loadWorklet(ctx, CAPTURE_PROCESSOR, captureSource);
-      const processorOptions: CaptureProcessorOptions = { targetRate: 24000, frameSamples: 480 };
-      const node = new AudioWorkletNode(ctx, CAPTURE_PROCESSOR, {
-        numberOfInputs: 1,
-        numberOfOutputs: 1,
-        outputChannelCount: [1],
-        channelCount: 1,
-        channelCountMode: "explicit",
-        channelInterpretation: "speakers",
-        processorOptions,
-      });
-      const source = ctx.createMediaStreamSource(stream);
-      // A silent path to the destination keeps the node rendering in every browser.
-      const sink = ctx.createGain();
-      sink.gain.value = 0;
-      source.connect(node);
-      node.connect(sink);
-      sink.connect(ctx.destination);
-      const mic = new MicCapture(ctx, stream, source, node, sink);
-      mic.wire(opts);
-      return mic;
+      let built: MicCapture;
+      try {
+        built = await MicCapture.build(ctx, stream);
+      } catch (err) {
+        // Some browsers refuse a MediaStream whose rate differs from the context's; retry with
+        // a context at the track's own rate (still no forced 24 kHz: we resample ourselves).
+        const trackRate = stream.getAudioTracks()[0]?.getSettings().sampleRate;
+        if (!(err instanceof DOMException && err.name === "NotSupportedError" && trackRate)) throw err;
+        void ctx.close().catch(() => undefined);
+        ctx = new AudioContext({ latencyHint: "interactive", sampleRate: trackRate });
+        void ctx.resume().catch(() => undefined);
+        built = await MicCapture.build(ctx, stream);
+      }
+      built.wire(opts);
+      return built;
     } catch (err) {
       stream?.getTracks().forEach((t) => t.stop());
       void ctx.close().catch(() => undefined);
       return fail(stage === "mic" ? problemFromMediaError(err) : graphProblem(err), err);
     }
+  }
+
+  private static async build(ctx: AudioContext, stream: MediaStream): Promise<MicCapture> {
+    await loadWorklet(ctx, CAPTURE_PROCESSOR, captureSource);
+    const processorOptions: CaptureProcessorOptions = { targetRate: 24000, frameSamples: 480 };
+    const source = ctx.createMediaStreamSource(stream);
+    const node = new AudioWorkletNode(ctx, CAPTURE_PROCESSOR, {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      channelCount: 1,
+      channelCountMode: "explicit",
+      channelInterpretation: "speakers",
+      processorOptions,
+    });
+    // A silent path to the destination keeps the node rendering in every browser.
+    const sink = ctx.createGain();
+    sink.gain.value = 0;
+    source.connect(node);
+    node.connect(sink);
+    sink.connect(ctx.destination);
+    return new MicCapture(ctx, stream, source, node, sink);
   }
 
   private wire(opts: MicCaptureOptions): void {

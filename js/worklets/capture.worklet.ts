@@ -13,7 +13,7 @@ import { scope, type WorkletProcessorOptions } from "./scope";
 
 class CaptureProcessor extends scope.AudioWorkletProcessor {
   private readonly core: CaptureCore;
-  private silence = new Float32Array(128);
+  private silence = new Float32Array(0);
   private mix = new Float32Array(128);
 
   constructor(options?: WorkletProcessorOptions<CaptureProcessorOptions>) {
@@ -27,10 +27,11 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
   }
 
   /** Mono view of the first input; silence when nothing is connected, so frames keep flowing. */
-  private monoInput(inputs: Float32Array[][]): Float32Array {
+  private monoInput(inputs: Float32Array[][], quantum: number): Float32Array {
     const channels = inputs[0] ?? [];
     const first = channels[0];
     if (!first) {
+      if (this.silence.length !== quantum) this.silence = new Float32Array(quantum);
       return this.silence;
     }
     if (channels.length === 1) return first;
@@ -40,8 +41,8 @@ class CaptureProcessor extends scope.AudioWorkletProcessor {
     return this.mix;
   }
 
-  process(inputs: Float32Array[][]): boolean {
-    const input = this.monoInput(inputs);
+  process(inputs: Float32Array[][], outputs: Float32Array[][]): boolean {
+    const input = this.monoInput(inputs, outputs[0]?.[0]?.length ?? 128);
     const frame0 = scope.currentFrame;
     const now = (frame0 + input.length) / scope.sampleRate;
     for (const f of this.core.push(input, frame0)) {
