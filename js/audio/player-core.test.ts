@@ -204,6 +204,19 @@ describe("PlayerCore underruns and lifecycle events", () => {
     expect(h.core.underrunCount).toBe(1);
   });
 
+  it("treats an empty final chunk as the end of the response, not an underrun", () => {
+    const h = harness();
+    h.core.enqueue("a", chunk, 24000, "g1");
+    h.render(45); // dry for a few quanta, within the hold
+    h.core.enqueue("end", new Int16Array(0), 24000, "g1", true);
+    h.render(2);
+    expect(h.of("drained").length).toBe(1);
+    expect(finalProgress(h.events).get("end")).toMatchObject({ played: 0, total: 0, flushed: false });
+    h.core.enqueue("b", chunk, 24000, "g1");
+    h.render(10);
+    expect(h.core.underrunCount).toBe(0);
+  });
+
   it("reports stats with a falling queue and the output level", () => {
     const h = harness();
     h.core.enqueue("a", tts, 24000, "g", true);

@@ -115,6 +115,14 @@ export class PlayerCore {
 
   /** Queues a chunk after everything already queued (gapless). */
   enqueue(id: string, pcm: Int16Array, sampleRate: number, generationId?: string, last = false): void {
+    if (pcm.length === 0) {
+      // An empty chunk (typically an end-of-response marker) plays nothing and ends no gap.
+      if (last) this.streamEnded = true;
+      const e = this.enqEpoch;
+      const at = e ? e.start + this.resamplerFor(e.rate).outputCountFor(e.input) : this.ring.writePosition;
+      this.ledger.add(id, 0, at, at);
+      return;
+    }
     if (this.gapOpen) {
       // The queue ran dry before this chunk: an underrun if the same response went on.
       const known = generationId !== undefined && this.lastGeneration !== undefined;
@@ -136,7 +144,7 @@ export class PlayerCore {
     const start = e.start + r.outputCountFor(e.input);
     e.input += pcm.length;
     this.ledger.add(id, pcm.length, start, e.start + r.outputCountFor(e.input));
-    if (pcm.length > 0) this.pending.push({ pcm, offset: 0, sampleRate });
+    this.pending.push({ pcm, offset: 0, sampleRate });
   }
 
   /**
@@ -258,7 +266,7 @@ export class PlayerCore {
         }
       } else if (this.state === "stalled") {
         this.stallSamples += n - got;
-        if (this.stallSamples >= this.drainHold) this.goIdle();
+        if (this.streamEnded || this.stallSamples >= this.drainHold) this.goIdle();
       }
     }
 
