@@ -1,0 +1,95 @@
+"""Per-turn latency records: user speech end -> final transcript -> first assistant text ->
+first TTS chunk -> first sample played. Times are session-clock seconds."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+__all__ = ["LATENCY_STAGES", "LatencyTracker"]
+
+LATENCY_STAGES = (
+    "user_speech_end",
+    "final_transcript",
+    "first_text",
+    "first_tts_chunk",
+    "first_played",
+)
+
+_SPANS = {
+    "transcript_s": ("user_speech_end", "final_transcript"),
+    "first_text_s": ("final_transcript", "first_text"),
+    "first_audio_s": ("first_text", "first_tts_chunk"),
+    "response_s": ("user_speech_end", "first_tts_chunk"),
+    "heard_s": ("user_speech_end", "first_played"),
+}
+
+_MAX_RECORDS = 1000
+
+
+class LatencyTracker:
+    """Builds one record per user turn and fills it as the reply arrives.
+
+    A record is ``{turn, user_message_id, generation_id, user_speech_end, final_transcript,
+    first_text, first_tts_chunk, first_played, played_estimated}``; stages not reached stay
+    ``None``.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[dict[str, Any]] = []
+
+    def begin_turn(self, user_message_id: str, speech_end: float, final: float) -> None:
+        self.records.append(
+            {
+                "turn": len(self.records) + 1,
+                "user_message_id": user_message_id,
+                "generation_id": None,
+                "user_speech_end": speech_end,
+                "final_transcript": final,
+                "first_text": None,
+                "first_tts_chunk": None,
+                "first_played": None,
+                "played_estimated": False,
+            }
+        )
+        del self.records[:-_MAX_RECORDS]
+
+    def _for_generation(self, generation_id: str) -> dict[str, Any] | None:
+        if not self.records:
+            return None
+        record: dict[str, Any]
+        for record in reversed(self.records[-3:]):
+            if record["generation_id"] == generation_id:
+                return record
+        last = self.records[-1]
+        # A reply belongs to the newest turn that has no reply yet.
+        return last if last["generation_id"] is None else None
+
+    def mark(self, generation_id: str, stage: str, at: float, *, estimated: bool = False) -> bool:
+        """Set ``stage`` for the turn answered by ``generation_id`` unless already set.
+        Returns True when a record changed."""
+        record = self._for_generation(generation_id)
+        if record is None or record[stage] is not None:
+            return False
+        record["generation_id"] = generation_id
+        record[stage] = at
+        if stage == "first_played":
+            record["played_estimated"] = estimated
+        return True
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.records]
+
+    def summary(self) -> dict[str, Any]:
+        """``{"turns", "last": {span: s}, "median": {span: s}}`` over completed spans."""
+        spans: dict[str, list[float]] = {name: [] for name in _SPANS}
+        last: dict[str, float] = {}
+        for record in self.records:
+            for name, (start, end) in _SPANS.items():
+                if record[start] is not None and record[end] is not None:
+                    value = round(float(record[end]) - float(record[start]), 4)
+                    spans[name].append(value)
+                    if record is self.records[-1]:
+                        last[name] = value
+        median = {name: round(statistics.median(v), 4) for name, v in spans.items() if v}
+        return {"turns": len(self.records), "last": last, "median": median}

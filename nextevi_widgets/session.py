@@ -1,0 +1,710 @@
+"""``VoiceSession``: one NextEVI conversation as observable traitlets.
+
+The session runs a :class:`~nextevi_widgets.client.client.NextEVIClient` as a background task
+on the running asyncio loop and folds every wire event into traits (``state``, ``messages``,
+``interim_transcript``, ``emotions``...) that widgets, plots and user code observe or link.
+It has no widget imports: the :class:`~nextevi_widgets.widget.VoiceChat` widget owns a session,
+feeds it microphone frames and plays the TTS chunks it hands to registered audio sinks.
+
+Kernel rules: :meth:`VoiceSession.start` returns at once; nothing here blocks the loop. All
+trait changes happen on the loop's thread (calls from other threads hop onto it).
+
+``messages`` keeps the newest :attr:`VoiceSession.max_messages` entries (default 1000; ``None``
+keeps everything): every change republishes the list, so an unbounded list would make long
+sessions slower and slower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
+
+from ._session.backend import Backend, open_backend, resolve_emulator_mode
+from ._session.handlers import EventHandlers
+from ._session.latency import LatencyTracker
+from ._session.playback import PlaybackTracker
+from ._session.records import OutgoingAudio
+from ._session.text import describe_error, scrub
+from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
+from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
+
+if TYPE_CHECKING:
+    from .client.client import NextEVIClient
+    from .client.messages import SessionSettings
+
+__all__ = ["STATES", "OutgoingAudio", "SessionError", "VoiceSession"]
+
+logger = logging.getLogger(__name__)
+
+STATES = ("disconnected", "connecting", "connected", "reconnecting", "error")
+
+Direction = Literal["in", "out"]
+EventListener = Callable[[Direction, object, float], None]
+ChunkSink = Callable[[TTSChunk], None]
+StopSink = Callable[[str], None]
+
+_STATS_INTERVAL = 0.5
+_CONNECT_WAIT = 90.0
+"""How long ``send_file`` waits for the connection (a child emulator may be loading engines)."""
+_VOICED_DBFS = -45.0
+_AHEAD_FRAMES = 25
+"""Frames ``send_file(realtime=False)`` lets the client queue ahead of the socket."""
+_CLIENT_STAT_KEYS = (
+    "frames_sent",
+    "frames_dropped",
+    "bytes_sent",
+    "messages_sent",
+    "messages_received",
+    "reconnects",
+    "protocol_errors",
+)
+
+
+class SessionError(RuntimeError):
+    """The session stopped or failed while something was waiting on it."""
+
+
+def _rms_dbfs(pcm: bytes) -> float:
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
+    if samples.size == 0:
+        return -120.0
+    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64)))))
+    return 20.0 * float(np.log10(rms / 32768.0 + 1e-6))
+
+
+class VoiceSession(HasTraits):
+    """A NextEVI voice conversation whose state is observable traitlets.
+
+    With no credentials (argument or ``NEXTEVI_API_KEY``/``NEXTEVI_ACCESS_TOKEN``) and no
+    ``url``, ``emulator="auto"`` starts the offline emulator in a child process and connects to
+    it. ``emulator="inprocess"`` runs it on the current loop (tests); ``False`` always uses the
+    real service. Other keyword arguments go to
+    :class:`~nextevi_widgets.client.client.NextEVIClient`.
+
+    ::
+
+        session = VoiceSession(config_id="deterministic")
+        session.observe(lambda c: print(c["new"]), names=["state"])
+        session.start()                 # returns at once; runs on the notebook's loop
+        session.say("hello there")      # or send_audio()/send_file()
+    """
+
+    state = Enum(STATES, default_value="disconnected")
+    connection_id = Unicode(None, allow_none=True)
+    interim_transcript = Unicode("")
+    assistant_text = Unicode("")
+    """Streaming text of the current (latest) assistant turn."""
+    messages = List(Dict())
+    """``{id, role, text, is_final, confidence, emotions, start, end, interrupted, heard_text,
+    generation_id, words}`` dicts, oldest first (``start``/``end`` on the session clock)."""
+    emotions = Dict()
+    """Latest ``{name: score}`` (0..1) from the server."""
+    is_user_speaking = Bool(False)
+    is_assistant_speaking = Bool(False)
+    last_error = Unicode("")
+    stats = Dict()
+    """Counters (refreshed twice a second): frames_sent, frames_dropped, bytes_sent,
+    messages_sent, messages_received, reconnects, protocol_errors, playback_underruns,
+    queued_ms, tts_chunks, tts_seconds, late_chunks_dropped, latencies."""
+    is_emulator = Bool(False)
+    latency = List(Dict())
+    """Per-turn records: ``user_speech_end``, ``final_transcript``, ``first_text``,
+    ``first_tts_chunk``, ``first_played`` (session-clock seconds, ``None`` when not reached)."""
+    max_messages = Int(DEFAULT_MAX_MESSAGES, allow_none=True)
+    """Newest messages kept in ``messages`` (``None``: keep all)."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        config_id: str | None = None,
+        project_id: str | None = None,
+        access_token: str | None = None,
+        url: str | None = None,
+        settings: SessionSettings | None = None,
+        emulator: bool | Literal["auto", "process", "inprocess"] = "auto",
+        autostart: bool = False,
+        **client_options: Any,
+    ) -> None:
+        super().__init__()
+        self._t0 = time.monotonic()
+        self._api_key = api_key
+        self._access_token = access_token
+        self._config_id = config_id
+        self._project_id = project_id
+        self._url = url
+        self._settings = settings
+        self._client_options = client_options
+        self._emulator_mode = resolve_emulator_mode(
+            emulator, api_key=api_key, access_token=access_token, url=url
+        )
+        self.is_emulator = self._emulator_mode is not None
+        self._client: NextEVIClient | None = None
+        self._backend: Backend | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._listeners: list[EventListener] = []
+        self._sinks: list[tuple[ChunkSink, StopSink]] = []
+        self._pending_texts: deque[str] = deque(maxlen=100)
+        self._at: float | None = None
+        self._last_voiced: float | None = None
+        self._client_totals: dict[str, int] = dict.fromkeys(_CLIENT_STAT_KEYS, 0)
+        self._local: dict[str, float] = {
+            "frames_dropped": 0,
+            "playback_underruns": 0,
+            "queued_ms": 0.0,
+            "tts_chunks": 0,
+            "tts_seconds": 0.0,
+            "late_chunks_dropped": 0,
+        }
+        self._transcript = Transcript(self.max_messages)
+        self._playback = PlaybackTracker()
+        self._latency = LatencyTracker()
+        self._events = EventHandlers(self)
+        if autostart:
+            self.start()
+
+    # ------------------------------------------------------------------ basics
+
+    def __repr__(self) -> str:
+        where = "emulator" if self.is_emulator else "service"
+        return (
+            f"<VoiceSession state={self.state!r} connection_id={self.connection_id!r} "
+            f"{where} messages={len(self.messages)}>"
+        )
+
+    @property
+    def clock(self) -> float:
+        """Session clock: seconds since the session was created (monotonic)."""
+        return time.monotonic() - self._t0
+
+    def _now(self) -> float:
+        return self._at if self._at is not None else self.clock
+
+    @property
+    def client(self) -> NextEVIClient | None:
+        """The live client while connected (None otherwise)."""
+        return self._client
+
+    @property
+    def url(self) -> str | None:
+        """The endpoint, credentials redacted."""
+        client = self._client
+        if client is not None:
+            return str(client.url)
+        return self._backend.url if self._backend is not None else self._url
+
+    def _secrets(self) -> Iterable[str | None]:
+        import os
+
+        return (
+            self._api_key,
+            self._access_token,
+            os.environ.get("NEXTEVI_API_KEY"),
+            os.environ.get("NEXTEVI_ACCESS_TOKEN"),
+        )
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets())
+
+    def _set(self, **values: Any) -> None:
+        """Assign traits one by one; an exception raised by a user observer is logged and
+        never reaches the runner."""
+        for name, value in values.items():
+            try:
+                setattr(self, name, value)
+            except Exception:
+                logger.exception("an observer of VoiceSession.%s raised", name)
+
+    def _publish_messages(self) -> None:
+        self._set(messages=self._transcript.items)
+
+    def _publish_latency(self) -> None:
+        self._set(latency=self._latency.snapshot())
+
+    @observe("max_messages")
+    def _on_max_messages(self, change: dict[str, Any]) -> None:
+        self._transcript.max_messages = change["new"]
+        if self._transcript.trim():
+            self._publish_messages()
+
+    def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+        """Re-schedule a call made from a foreign thread onto the loop thread."""
+        loop = self._loop
+        if loop is None or self._loop_thread in (None, threading.get_ident()):
+            return False
+        if loop.is_closed():
+            return True
+        loop.call_soon_threadsafe(lambda: fn(*args, **kwargs))
+        return True
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> asyncio.Task[None]:
+        """Connect in the background on the running loop and return the runner task at once.
+
+        Raises :class:`RuntimeError` when no loop is running (in a plain script, call it from
+        ``async`` code run by ``asyncio.run``). Calling it while running returns the same task.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "VoiceSession.start() needs a running asyncio event loop. In Jupyter, call it "
+                "from a cell (the kernel runs one); in a script, call it inside "
+                "`async def main()` run with `asyncio.run(main())`."
+            ) from None
+        if self._task is not None and not self._task.done():
+            return self._task
+        self._loop = loop
+        self._loop_thread = threading.get_ident()
+        self._set(state="connecting", last_error="")
+        task = loop.create_task(self._run(), name="nextevi-voice-session")
+        task.add_done_callback(self._task_done)
+        self._task = task
+        return task
+
+    def close(self) -> asyncio.Task[None] | None:
+        """Stop the client and the emulator this session started. Returns the closing task
+        (await it to be sure everything stopped), or None when nothing was running."""
+        task = self._task
+        if task is None or task.done():
+            if self._backend is not None:
+                self._backend.stop_now()
+                self._backend = None
+            if self.state != "error":
+                self._set(state="disconnected")
+            return None
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._loop is not None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self.close)
+            return None
+        return loop.create_task(self._aclose(task), name="nextevi-voice-session-close")
+
+    async def _aclose(self, task: asyncio.Task[None]) -> None:
+        client = self._client
+        if client is not None:
+            try:
+                await client.close()
+            except Exception:
+                logger.debug("client close failed", exc_info=True)
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=5.0)
+            if not done:
+                task.cancel()
+                await asyncio.wait({task}, timeout=5.0)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("VoiceSession runner failed", exc_info=task.exception())
+
+    async def _run(self) -> None:
+        ticker = asyncio.ensure_future(self._tick())
+        client: NextEVIClient | None = None
+        try:
+            backend = await open_backend(
+                self._emulator_mode,
+                api_key=self._api_key,
+                access_token=self._access_token,
+                url=self._url,
+                config_id=self._config_id,
+            )
+            self._backend = backend
+            self._set(is_emulator=backend.is_emulator)
+            from .client.client import NextEVIClient
+
+            client = NextEVIClient(
+                api_key=backend.api_key,
+                access_token=backend.access_token,
+                config_id=backend.config_id,
+                project_id=self._project_id,
+                url=backend.url,
+                settings=self._settings,
+                **self._client_options,
+            )
+            self._client = client
+            await client.connect()
+            self._events.on_connected(client.connection_id)
+            async for event in client:
+                try:
+                    self.handle_event(event)
+                except Exception:
+                    logger.exception("VoiceSession failed to handle %s", type(event).__name__)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._events.on_failure(exc)
+        finally:
+            ticker.cancel()
+            self._client = None
+            if client is not None:
+                self._fold_client_stats(client)
+                try:
+                    await client.close()
+                except Exception:
+                    logger.debug("client close failed", exc_info=True)
+            self._events.on_stopped()
+            backend_, self._backend = self._backend, None
+            if backend_ is not None:
+                try:
+                    await backend_.aclose()
+                except Exception:
+                    logger.warning("stopping the emulator failed", exc_info=True)
+            self._refresh_stats()
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(_STATS_INTERVAL)
+            self._refresh_stats()
+
+    # ------------------------------------------------------------------ waiting
+
+    async def wait_until(
+        self,
+        predicate_or_state: str | Callable[[VoiceSession], bool],
+        timeout: float | None = 30.0,
+    ) -> None:
+        """Wait until ``state`` equals the given string, or until ``predicate(session)`` is
+        true. Raises :class:`TimeoutError` after ``timeout`` seconds and
+        :class:`SessionError` when the session fails or stops first.
+
+        For scripts and tests. **Do not await it in a notebook cell** that needs widget
+        messages (microphone audio, playback reports): Jupyter delivers those only after the
+        cell finishes, so the cell would wait for something it is blocking.
+        """
+        predicate: Callable[[VoiceSession], bool]
+        if isinstance(predicate_or_state, str):
+            target = predicate_or_state
+            if target not in STATES:
+                raise ValueError(f"unknown state {target!r}; one of {STATES}")
+
+            def predicate(session: VoiceSession) -> bool:
+                return bool(session.state == target)
+
+            description = f"state {target!r}"
+        else:
+            target = ""
+            predicate = predicate_or_state
+            description = getattr(predicate, "__name__", "condition")
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def poke(_change: Any) -> None:
+            changed.set()
+
+        self.observe(poke)
+        deadline = None if timeout is None else loop.time() + timeout
+        try:
+            while True:
+                if predicate(self):
+                    return
+                if target not in ("error", "disconnected"):
+                    if self.state == "error":
+                        raise SessionError(self.last_error or "the session failed")
+                    task = self._task
+                    if task is not None and task.done():
+                        detail = f": {self.last_error}" if self.last_error else ""
+                        raise SessionError(
+                            f"the session stopped before {description} "
+                            f"(state {self.state!r}{detail})"
+                        )
+                remaining = None if deadline is None else deadline - loop.time()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(
+                        f"timed out after {timeout} s waiting for {description} "
+                        f"(state {self.state!r})"
+                    )
+                changed.clear()
+                wait = 0.25 if remaining is None else min(remaining, 0.25)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), wait)
+        finally:
+            self.unobserve(poke)
+
+    # ------------------------------------------------------------------ sending
+
+    def send_audio(
+        self,
+        pcm: bytes | np.ndarray[Any, Any],
+        *,
+        t_capture: float | None = None,
+        seq: int | None = None,
+    ) -> None:
+        """Send one microphone frame (PCM16 LE mono 24 kHz bytes, or int16/float samples).
+        Never blocks: when the client's queue is full or the session is not connected, the
+        frame is dropped and counted in ``stats["frames_dropped"]``."""
+        if self._off_loop(self.send_audio, pcm, t_capture=t_capture, seq=seq):
+            return
+        data = self._pcm_bytes(pcm)
+        client = self._client
+        sent = False
+        if client is not None and self.state in ("connected", "reconnecting"):
+            try:
+                client.send_audio_nowait(data)
+                sent = True
+            except Exception:
+                logger.debug("send_audio_nowait failed", exc_info=True)
+        if not sent:
+            self._local["frames_dropped"] += 1
+        self._note_outgoing(data, seq=seq, t_capture=t_capture, dropped=not sent)
+
+    @staticmethod
+    def _pcm_bytes(pcm: bytes | bytearray | memoryview | np.ndarray[Any, Any]) -> bytes:
+        if isinstance(pcm, bytes):
+            return pcm
+        from .client.audio import to_pcm16
+
+        return to_pcm16(pcm)
+
+    def _note_outgoing(
+        self, data: bytes, *, seq: int | None, t_capture: float | None, dropped: bool
+    ) -> None:
+        now = self._now()
+        if _rms_dbfs(data) > _VOICED_DBFS:
+            self._last_voiced = now
+        if self._listeners:
+            record = OutgoingAudio(data, DEFAULT_SAMPLE_RATE, seq, t_capture, dropped)
+            self._emit("out", record, now)
+
+    async def send_file(
+        self,
+        path: str,
+        *,
+        realtime: bool = True,
+        chunk_ms: int = 20,
+        trailing_silence: float = 1.0,
+    ) -> float:
+        """Stream an audio file as the microphone and return the seconds sent.
+
+        Any sample rate and channel count is resampled to 24 kHz mono. ``realtime`` paces the
+        frames at speaking speed; otherwise they go as fast as the connection takes them.
+        ``trailing_silence`` seconds of silence follow so the server sees the turn end. Waits
+        for the connection first (start the session before calling this).
+        """
+        from .client.audio import iter_frames, read_wav_as_pcm16
+
+        samples = await asyncio.to_thread(read_wav_as_pcm16, path, target_rate=DEFAULT_SAMPLE_RATE)
+        pcm = self._pcm_bytes(samples)
+        pcm += bytes(2 * round(DEFAULT_SAMPLE_RATE * max(0.0, trailing_silence)))
+        if self._task is None:
+            raise SessionError("start() the session before send_file()")
+        await self.wait_until(lambda s: s.state == "connected", timeout=_CONNECT_WAIT)
+        loop = asyncio.get_running_loop()
+        step = chunk_ms / 1000.0
+        origin = loop.time()
+        frames = iter_frames(pcm, frame_ms=chunk_ms, rate=DEFAULT_SAMPLE_RATE)
+        for index, frame in enumerate(frames):
+            data = self._pcm_bytes(frame)
+            if realtime:
+                delay = origin + index * step - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.send_audio(data)
+                continue
+            client = self._client
+            if client is None:
+                raise SessionError(f"the connection closed while sending {path}")
+            # The client never waits (a full queue drops the oldest audio): keep only a few
+            # frames queued so a long file is not dropped in bulk. The client exposes a
+            # counter, not an event, hence the short polling sleep.
+            while (  # noqa: ASYNC110
+                index - self._client_stats(client).get("frames_sent", 0) > _AHEAD_FRAMES
+                and self._client is client
+                and self.state in ("connected", "reconnecting")
+            ):
+                await asyncio.sleep(0.005)
+            self.send_audio(data)
+        return len(pcm) / 2 / DEFAULT_SAMPLE_RATE
+
+    def say(self, text: str) -> None:
+        """Send ``text`` as a user turn (``text_input``, an extension the emulator supports)
+        and add it to ``messages``. Queued until connected when called early."""
+        if self._off_loop(self.say, text):
+            return
+        text = text.strip()
+        if not text:
+            return
+        self.handle_event(TextInput(text=text))
+        client = self._client
+        if client is not None and self.state == "connected":
+            self._spawn(client.send_text(text), "send_text")
+        else:
+            self._pending_texts.append(text)
+
+    def interrupt(self) -> None:
+        """Stop the assistant now: flush local playback (audio sinks get ``"user"``), mark the
+        reply interrupted, and ask the server to stop generating."""
+        if self._off_loop(self.interrupt):
+            return
+        now = self._now()
+        self._events.interrupt_current("user", now)
+        self._emit("out", Interrupt(), now)
+        client = self._client
+        if client is not None and self.state == "connected":
+            self._spawn(client.interrupt(), "interrupt")
+
+    def _flush_pending_texts(self) -> None:
+        client = self._client
+        while client is not None and self._pending_texts:
+            self._spawn(client.send_text(self._pending_texts.popleft()), "send_text")
+
+    def _spawn(self, coro: Any, what: str) -> None:
+        task = asyncio.ensure_future(coro)
+
+        def done(fut: asyncio.Future[Any]) -> None:
+            if not fut.cancelled() and fut.exception() is not None:
+                exc = fut.exception()
+                assert exc is not None
+                self._set(last_error=self._scrub(f"{what} failed: {describe_error(exc)}"))
+
+        task.add_done_callback(done)
+
+    # ------------------------------------------------------------------ listeners and sinks
+
+    def on_event(self, callback: EventListener) -> Callable[[], None]:
+        """Call ``callback(direction, event, t)`` for every wire event: ``"in"`` for server
+        messages and client lifecycle events, ``"out"`` for what the session sends
+        (:class:`OutgoingAudio` frames, ``TextInput``, ``Interrupt``); ``t`` is the session
+        clock. Returns a function that unsubscribes. Exceptions are logged, not raised."""
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, direction: Direction, event: object, at: float) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(direction, event, at)
+            except Exception:
+                logger.exception("VoiceSession event listener raised")
+
+    def add_audio_sink(self, on_chunk: ChunkSink, on_stop: StopSink) -> Callable[[], None]:
+        """Register a player: ``on_chunk(TTSChunk)`` for each chunk to play (``chunk_id`` is
+        always set) and ``on_stop(reason)`` to flush (``"interruption"``, ``"user"``,
+        ``"disconnect"``). Report back with :meth:`report_playback`. Returns an unsubscribe
+        function."""
+        entry = (on_chunk, on_stop)
+        self._sinks.append(entry)
+
+        def unsubscribe() -> None:
+            if entry in self._sinks:
+                self._sinks.remove(entry)
+
+        return unsubscribe
+
+    def _sink_chunk(self, chunk: TTSChunk) -> None:
+        for on_chunk, _ in list(self._sinks):
+            try:
+                on_chunk(chunk)
+            except Exception:
+                logger.exception("audio sink raised on a TTS chunk")
+
+    def _sink_stop(self, reason: str) -> None:
+        for _, on_stop in list(self._sinks):
+            try:
+                on_stop(reason)
+            except Exception:
+                logger.exception("audio sink raised on stop")
+
+    # ------------------------------------------------------------------ reports from a player
+
+    def report_playback(
+        self, chunk_id: str, played_samples: int, total_samples: int, flushed: bool = False
+    ) -> None:
+        """A player's progress for one chunk: cumulative samples that reached the speakers
+        (``flushed`` when the rest was discarded)."""
+        if self._off_loop(self.report_playback, chunk_id, played_samples, total_samples, flushed):
+            return
+        self._events.on_playback_report(
+            chunk_id, int(played_samples), int(total_samples), bool(flushed), self._now()
+        )
+
+    def report_playback_stats(self, underruns: int, queued_ms: float) -> None:
+        """The player's underrun counter and queued audio (ms)."""
+        if self._off_loop(self.report_playback_stats, underruns, queued_ms):
+            return
+        self._local["playback_underruns"] = int(underruns)
+        self._local["queued_ms"] = float(queued_ms)
+        self._events.on_queue_level(float(queued_ms), self._now())
+
+    def report_client_error(self, code: str, message: str) -> None:
+        """A front-end problem (mic denied, insecure origin...) shown in ``last_error``."""
+        if self._off_loop(self.report_client_error, code, message):
+            return
+        self._set(last_error=self._scrub(f"{code}: {message}"[:2000]))
+
+    # ------------------------------------------------------------------ events
+
+    def handle_event(self, event: object, *, at: float | None = None) -> None:
+        """Fold one event into the session state and pass it to ``on_event`` listeners.
+
+        Used by the live runner and by offline replay. Server messages and client lifecycle
+        events are ``"in"``; ``TextInput``/``OutgoingAudio`` records are ``"out"`` (replaying
+        them updates the transcript without sending anything). ``at`` (session-clock seconds)
+        overrides the time of the event, for replay.
+        """
+        previous, self._at = self._at, at
+        try:
+            now = self._now()
+            outgoing = isinstance(event, (ClientMessage, OutgoingAudio))
+            self._emit("out" if outgoing else "in", event, now)
+            if isinstance(event, OutgoingAudio):
+                if at is not None and _rms_dbfs(event.pcm) > _VOICED_DBFS:
+                    self._last_voiced = now
+                return
+            self._events.dispatch(event, now)
+        finally:
+            self._at = previous
+
+    # ------------------------------------------------------------------ stats
+
+    def _fold_client_stats(self, client: NextEVIClient) -> None:
+        current = self._client_stats(client)
+        for key in _CLIENT_STAT_KEYS:
+            self._client_totals[key] += current.get(key, 0)
+
+    @staticmethod
+    def _client_stats(client: NextEVIClient | None) -> dict[str, int]:
+        if client is None:
+            return {}
+        raw: Any = client.stats
+        out: dict[str, int] = {}
+        for key in _CLIENT_STAT_KEYS:
+            value = raw.get(key) if isinstance(raw, dict) else getattr(raw, key, None)
+            if isinstance(value, (int, float)):
+                out[key] = int(value)
+        return out
+
+    def _refresh_stats(self) -> None:
+        live = self._client_stats(self._client)
+        stats: dict[str, Any] = {
+            key: self._client_totals[key] + live.get(key, 0) for key in _CLIENT_STAT_KEYS
+        }
+        stats["frames_dropped"] += int(self._local["frames_dropped"])
+        stats["playback_underruns"] = int(self._local["playback_underruns"])
+        stats["queued_ms"] = round(float(self._local["queued_ms"]), 1)
+        stats["tts_chunks"] = int(self._local["tts_chunks"])
+        stats["tts_seconds"] = round(float(self._local["tts_seconds"]), 3)
+        stats["late_chunks_dropped"] = int(self._local["late_chunks_dropped"])
+        stats["latencies"] = self._latency.summary()
+        if stats != self.stats:
+            self._set(stats=stats)
+
+    def _replace_chunk_id(self, chunk: TTSChunk, chunk_id: str) -> TTSChunk:
+        return chunk if chunk.chunk_id == chunk_id else replace(chunk, chunk_id=chunk_id)
