@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuthenticationError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConnectionClosedError",
     "NextEVIError",
@@ -51,3 +52,8 @@ class ReconnectExhaustedError(NextEVIError):
         self.attempts = attempts
         self.last_error = last_error
         super().__init__(f"gave up after {attempts} reconnect attempts (last: {last_error})")
+
+
+class ClientClosedError(NextEVIError):
+    """The client's event stream has ended (after ``Disconnected``), or a control message was
+    sent after the client stopped."""
