@@ -36,8 +36,6 @@ from ..client.messages import (
     EmotionScore,
     EmotionUpdate,
     ErrorMessage,
-    IdleTimeout,
-    IdleWarning,
     Interrupt,
     Interruption,
     KeepAlive,
@@ -54,6 +52,7 @@ from ..client.messages import (
 )
 from .auth import ConnectRequest
 from .engines.base import ENGINE_SAMPLE_RATE, EngineUnavailableError
+from .idle import IdleMonitor
 from .options import EmulatorOptions
 from .pacing import Pacer
 from .profiles import EngineSet
@@ -190,9 +189,11 @@ class Session:
         self._utterance: _Utterance | None = None
         self._generation: _Generation | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
-        self._idle_task: asyncio.Task[None] | None = None
-        self._idle_warned: set[str] = set()
-        self._last_activity = self._loop.time()
+        self._idle = IdleMonitor(
+            busy=lambda: self._detector.speaking or self._assistant_active(),
+            send=self._send,
+            hang_up=self._hang_up,
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._closing = False
 
@@ -222,8 +223,7 @@ class Session:
             self._gap_timer.cancel()
         if self._generation is not None:
             self._generation.task.cancel()
-        if self._idle_task is not None:
-            self._idle_task.cancel()
+        self._idle.stop()
         for task in self._tasks:
             task.cancel()
         self._listen_pool.shutdown(wait=False, cancel_futures=True)
@@ -374,7 +374,7 @@ class Session:
             self._in_rate, self._channels = rate, channels
             self._resampler = self._make_resampler(rate)
             self._vad_rest = np.zeros(0, dtype=np.int16)
-        self._set_idle_timeout(settings.idle_timeout)
+        self._idle.configure(settings.idle_timeout)
 
     # ---------------------------------------------------------------- audio in
 
@@ -627,51 +627,8 @@ class Session:
     # ---------------------------------------------------------------- idle timeout
 
     def _touch(self) -> None:
-        self._last_activity = self._loop.time()
-        self._idle_warned.clear()
+        self._idle.touch()
 
-    def _set_idle_timeout(self, idle: IdleTimeout | None) -> None:
-        if self._idle_task is not None:
-            self._idle_task.cancel()
-            self._idle_task = None
-        if idle is None or not idle.enabled:
-            return
-        if idle.warning_timeout is None and idle.hangup_timeout is None:
-            return
-        self._touch()
-        self._idle_task = self._loop.create_task(self._idle_watch(idle))
-
-    async def _idle_watch(self, idle: IdleTimeout) -> None:
-        warn, hangup = idle.warning_timeout, idle.hangup_timeout
-        try:
-            while True:
-                await asyncio.sleep(0.1)
-                if self._detector.speaking or self._assistant_active():
-                    self._touch()
-                    continue
-                idle_for = self._loop.time() - self._last_activity
-                remaining = None if hangup is None else max(0.0, hangup - idle_for)
-                if remaining is not None and remaining <= 0:
-                    await self._send(
-                        SystemMessage(
-                            content="Session ended after inactivity.", message_type="hangup"
-                        )
-                    )
-                    self._closing = True
-                    await self._ws.close(1000, "IDLE_TIMEOUT")
-                    return
-                if warn is not None and idle_for >= warn and "warning" not in self._idle_warned:
-                    self._idle_warned.add("warning")
-                    await self._send(IdleWarning(time_remaining=remaining, warning_type="warning"))
-                if (
-                    remaining is not None
-                    and hangup is not None
-                    and remaining <= min(5.0, (hangup - (warn or 0.0)) / 2)
-                    and "final_warning" not in self._idle_warned
-                ):
-                    self._idle_warned.add("final_warning")
-                    await self._send(
-                        IdleWarning(time_remaining=remaining, warning_type="final_warning")
-                    )
-        except ConnectionClosed:
-            pass
+    async def _hang_up(self) -> None:
+        self._closing = True
+        await self._ws.close(1000, "IDLE_TIMEOUT")
