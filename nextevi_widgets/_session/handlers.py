@@ -389,6 +389,8 @@ class EventHandlers:
             gen = s._playback.get(gen_id)
             if gen is not None and gen.stopped:
                 continue  # played in full, or already cut
+            if gen_id in self.final_texts and (gen is None or not gen.chunk_ids):
+                continue  # a text-only reply: complete, nothing to cut
             if gen_id and not gen_id.startswith("local-"):
                 self.interrupted.append(gen_id)
             s._playback.stop(now, gen_id)
