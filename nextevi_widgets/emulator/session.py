@@ -17,7 +17,7 @@ import contextlib
 import functools
 import json
 import logging
-from collections import deque
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,7 +25,6 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import soxr
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -52,13 +51,14 @@ from ..client.messages import (
 )
 from .auth import ConnectRequest
 from .engines.base import ENGINE_SAMPLE_RATE, EngineUnavailableError
+from .frontend import AudioFrontEnd, Command, SpeechAudio, SpeechEnd, SpeechStart, coalesce
 from .idle import IdleMonitor
 from .options import EmulatorOptions
 from .pacing import Pacer
 from .profiles import EngineSet
 from .reply import ReplyStreamer, new_generation_id
 from .stats import EmulatorStats
-from .turns import TurnConfig, TurnDetector, TurnEvent, TurnEventKind
+from .turns import TurnConfig, TurnEventKind
 
 __all__ = ["Session", "close_reason"]
 
@@ -67,7 +67,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Int16Array = npt.NDArray[np.int16]
 
-_PREROLL_SECONDS = 0.3
 _SUPPORTED_ENCODINGS = frozenset({"linear16", "pcm", "pcm16", "pcm_s16le", "s16le"})
 
 
@@ -86,36 +85,6 @@ class KeepAliveAck(ServerMessage):
 
     def payload(self) -> dict[str, Any]:
         return {"reply_to": self.reply_to}
-
-
-@dataclass
-class _Start:
-    audio: Int16Array
-
-
-@dataclass
-class _Audio:
-    audio: Int16Array
-
-
-@dataclass
-class _End:
-    event: TurnEvent
-    at: float
-
-
-_Command = _Start | _Audio | _End
-
-
-def _coalesce(batch: list[_Command]) -> list[_Command]:
-    """Merge runs of audio commands so a lagging recogniser catches up in one call."""
-    out: list[_Command] = []
-    for item in batch:
-        if isinstance(item, _Audio) and out and isinstance(out[-1], _Audio):
-            out[-1] = _Audio(np.concatenate([out[-1].audio, item.audio]))
-        else:
-            out.append(item)
-    return out
 
 
 @dataclass
@@ -166,26 +135,18 @@ class Session:
         self._replies = ReplyStreamer(
             engines, options, stats, self._pacer, self._speak_call, self._send
         )
-        base = TurnConfig(
+        self._base_turns = TurnConfig(
             silence_threshold=options.silence_threshold,
             min_speaking_time=options.min_speaking_time,
             speech_start=options.speech_start,
             max_turn_duration=options.max_turn_duration,
             warmup=options.vad_warmup,
         )
-        self._base_turns = base
-        frame = engines.vad.frame_samples
-        self._detector = TurnDetector(base, frame / ENGINE_SAMPLE_RATE)
-        self._preroll: deque[Int16Array] = deque(
-            maxlen=max(1, round(_PREROLL_SECONDS * ENGINE_SAMPLE_RATE / frame))
-        )
-        self._vad_rest = np.zeros(0, dtype=np.int16)
-        self._in_rate = DEFAULT_SAMPLE_RATE
-        self._channels = 1
-        self._resampler: Any = self._make_resampler(self._in_rate)
+        self._audio = AudioFrontEnd(engines.vad, self._base_turns)
+        self._detector = self._audio.detector
         self._emotions_enabled = True
         self._emotion_threshold: float | None = None
-        self._commands: asyncio.Queue[_Command] = asyncio.Queue()
+        self._commands: asyncio.Queue[Command] = asyncio.Queue()
         self._utterance: _Utterance | None = None
         self._generation: _Generation | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
@@ -345,11 +306,6 @@ class Session:
 
     # ---------------------------------------------------------------- settings
 
-    def _make_resampler(self, rate: int) -> Any:
-        if rate == ENGINE_SAMPLE_RATE:
-            return None
-        return soxr.ResampleStream(rate, ENGINE_SAMPLE_RATE, 1, dtype="int16")
-
     async def _apply_settings(self, settings: SessionSettings) -> None:
         self._detector.config = self._base_turns.with_settings(settings.turn_detection)
         if settings.emotion_detection is not None:
@@ -366,66 +322,37 @@ class Session:
         if not 8_000 <= rate <= 192_000:
             await self._send_error(
                 "UNSUPPORTED_SAMPLE_RATE",
-                f"sample rate {rate} is outside 8000..192000 Hz; keeping {self._in_rate}",
+                f"sample rate {rate} is outside 8000..192000 Hz; keeping {self._audio.sample_rate}",
                 {"sample_rate": rate},
             )
-            rate = self._in_rate
-        if rate != self._in_rate or channels != self._channels:
-            self._in_rate, self._channels = rate, channels
-            self._resampler = self._make_resampler(rate)
-            self._vad_rest = np.zeros(0, dtype=np.int16)
+            rate = self._audio.sample_rate
+        self._audio.set_format(rate, channels)
         self._idle.configure(settings.idle_timeout)
 
     # ---------------------------------------------------------------- audio in
 
     async def _on_pcm(self, pcm: bytes, source: str) -> None:
-        step = 2 * self._channels
-        if len(pcm) % step:
+        channels = self._audio.channels
+        if len(pcm) % (2 * channels):
             await self._send_error(
                 "INVALID_AUDIO",
                 f"{source} of {len(pcm)} bytes is not whole PCM16 samples",
-                {"size": len(pcm), "channels": self._channels},
+                {"size": len(pcm), "channels": channels},
             )
             return
         if not pcm:
             return
-        samples = np.frombuffer(pcm, dtype="<i2").astype(np.int16)
-        if self._channels == 2:
-            samples = samples.reshape(-1, 2).mean(axis=1).round().astype(np.int16)
-        self._stats.audio_seconds_in += samples.size / self._in_rate
+        self._stats.audio_seconds_in += len(pcm) / (2 * channels) / self._audio.sample_rate
         self._arm_gap_timer()
-        if self._resampler is not None:
-            samples = np.asarray(self._resampler.resample_chunk(samples), dtype=np.int16)
-        await self._process_audio(samples)
-
-    async def _process_audio(self, samples: Int16Array) -> None:
-        vad = self._engines.vad
-        n = vad.frame_samples
-        buf = np.concatenate([self._vad_rest, samples]) if self._vad_rest.size else samples
-        frames = buf.size // n
-        self._vad_rest = buf[frames * n :].copy()
-        threshold = self._detector.config.speech_threshold
-        pending: list[Int16Array] = []
-        for i in range(frames):
-            frame = buf[i * n : (i + 1) * n]
-            event = self._detector.push(bool(vad.is_speech(frame, threshold)))
-            if event is None:
-                (pending if self._detector.speaking else self._preroll).append(frame)
-            elif event.kind is TurnEventKind.START:
-                self._preroll.append(frame)
-                start = np.concatenate(list(self._preroll))
-                self._preroll.clear()
-                await self._on_speech_start(start)
-            else:
-                pending.append(frame)
-                self._queue_audio(pending)
-                pending = []
-                self._end_turn(event)
-        self._queue_audio(pending)
-
-    def _queue_audio(self, frames: list[Int16Array]) -> None:
-        if frames:
-            self._commands.put_nowait(_Audio(np.concatenate(frames)))
+        for command in self._audio.push(pcm):
+            if isinstance(command, SpeechStart):
+                # Barge-in is decided here, on the loop, without waiting for the recogniser.
+                self._touch()
+                if self._assistant_active():
+                    await self._interrupt()
+            elif isinstance(command, SpeechEnd):
+                self._touch()
+            self._commands.put_nowait(command)
 
     def _arm_gap_timer(self) -> None:
         if self._gap_timer is not None:
@@ -436,30 +363,19 @@ class Session:
     def _on_audio_gap(self) -> None:
         """Audio stopped arriving (some clients drop silent frames): end the turn."""
         self._gap_timer = None
-        event = self._detector.force_end("audio_gap")
-        if event is not None:
-            self._vad_rest = np.zeros(0, dtype=np.int16)
-            self._end_turn(event)
-
-    async def _on_speech_start(self, audio: Int16Array) -> None:
-        self._touch()
-        if self._assistant_active():
-            await self._interrupt()
-        self._commands.put_nowait(_Start(audio))
-
-    def _end_turn(self, event: TurnEvent) -> None:
-        self._touch()
-        self._commands.put_nowait(_End(event, self._loop.time()))
+        for command in self._audio.audio_gap():
+            self._touch()
+            self._commands.put_nowait(command)
 
     # ---------------------------------------------------------------- listen worker
 
     async def _listen_worker(self) -> None:
         try:
             while True:
-                batch: list[_Command] = [await self._commands.get()]
+                batch: list[Command] = [await self._commands.get()]
                 while not self._commands.empty():
                     batch.append(self._commands.get_nowait())
-                for command in _coalesce(batch):
+                for command in coalesce(batch):
                     try:
                         await self._listen_step(command)
                     except EngineUnavailableError as exc:
@@ -476,15 +392,15 @@ class Session:
         except ConnectionClosed:
             pass
 
-    async def _listen_step(self, command: _Command) -> None:
-        if isinstance(command, _Start):
+    async def _listen_step(self, command: Command) -> None:
+        if isinstance(command, SpeechStart):
             await self._listen_call(self._engines.stt.start_utterance)
             self._utterance = _Utterance()
             await self._send(
                 Transcription(transcript="", is_final=False, event_type="speech_started")
             )
             await self._feed(command.audio)
-        elif isinstance(command, _Audio):
+        elif isinstance(command, SpeechAudio):
             await self._feed(command.audio)
         else:
             await self._finish(command)
@@ -522,7 +438,7 @@ class Session:
             ranked = ranked[:1] + [e for e in ranked[1:] if e.score >= threshold]
         return tuple(ranked)
 
-    async def _finish(self, command: _End) -> None:
+    async def _finish(self, command: SpeechEnd) -> None:
         utterance, self._utterance = self._utterance, None
         if utterance is None:
             return
@@ -541,7 +457,7 @@ class Session:
                 self._engines.emotion.analyze, utterance.audio(), result.text
             )
         emotions = self._ranked(scores) if scores else ()
-        elapsed = round(self._loop.time() - command.at, 4)
+        elapsed = round(time.monotonic() - command.at, 4)
         words = tuple(Word(w.word, w.start, w.end, w.confidence) for w in result.words)
         confidence = result.confidence if result.confidence is not None else 0.0
         await self._send(

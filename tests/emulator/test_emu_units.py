@@ -24,6 +24,7 @@ from nextevi_widgets.emulator.engines.base import (
     SpeechSynthesizer,
     VoiceActivityDetector,
 )
+from nextevi_widgets.emulator.frontend import AudioFrontEnd, SpeechEnd
 from nextevi_widgets.emulator.pacing import Pacer, SentenceSplitter, split_chunks
 from nextevi_widgets.emulator.turns import TurnConfig, TurnDetector, TurnEventKind
 
@@ -165,3 +166,24 @@ async def test_pacer_tracks_client_playback() -> None:
     assert pacer.playback_end - asyncio.get_running_loop().time() > 9.0
     pacer.reset()
     assert not pacer.playing()
+
+
+@pytest.mark.parametrize(("rate", "channels"), [(24_000, 1), (48_000, 2), (16_000, 1)])
+def test_audio_front_end_turns_real_audio_into_commands(rate: int, channels: int) -> None:
+    front = AudioFrontEnd(EnergyVAD(), TurnConfig(silence_threshold=0.3))
+    front.set_format(rate, channels)
+    mono = soxr.resample(np.concatenate([user_voice(), silence(0.5)]), 24_000, rate)
+    pcm = np.repeat(mono.astype(np.int16), channels)  # interleaved when stereo
+    step = rate // 50 * channels
+    commands = []
+    for start in range(0, pcm.size, step):
+        commands += front.push(pcm[start : start + step].astype("<i2").tobytes())
+    kinds = [type(c).__name__ for c in commands]
+    assert kinds[0] == "SpeechStart"
+    assert kinds[-1] == "SpeechEnd"
+    assert set(kinds[1:-1]) == {"SpeechAudio"}
+    assert commands[-1].event.reason == "silence"
+    heard = sum(c.audio.size for c in commands if not isinstance(c, SpeechEnd)) / 16_000
+    # Pre-roll plus speech plus the 0.3 s of closing silence, at 16 kHz whatever came in.
+    assert 2.1 < heard < 2.1 + 0.3 + 0.35
+    assert front.audio_gap() == []
