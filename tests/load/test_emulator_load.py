@@ -54,9 +54,21 @@ async def _stream(ws: ClientConnection, pcm: bytes) -> None:
         await asyncio.sleep(max(0.0, start + (i + 1) * FRAME / RATE - loop.time()))
 
 
-async def _session(
-    url: str, pcm: bytes, all_open: asyncio.Barrier, log: list[dict[str, Any]]
-) -> None:
+class Gate:
+    """Opens when ``n`` parties arrived (``asyncio.Barrier`` needs Python 3.11)."""
+
+    def __init__(self, n: int) -> None:
+        self.waiting = n
+        self.opened = asyncio.Event()
+
+    async def wait(self) -> None:
+        self.waiting -= 1
+        if self.waiting <= 0:
+            self.opened.set()
+        await self.opened.wait()
+
+
+async def _session(url: str, pcm: bytes, all_open: Gate, log: list[dict[str, Any]]) -> None:
     async with connect(url, open_timeout=30) as ws:
         first = json.loads(await ws.recv())
         assert first["type"] == "connection_metadata"
@@ -80,7 +92,7 @@ async def _receive(ws: ClientConnection, log: list[dict[str, Any]]) -> None:
 async def test_fifty_concurrent_streaming_connections_without_errors() -> None:
     pcm = _utterance()
     async with Emulator(profile="deterministic") as emu:
-        all_open = asyncio.Barrier(CONNECTIONS + 1)
+        all_open = Gate(CONNECTIONS + 1)
         logs: list[list[dict[str, Any]]] = [[] for _ in range(CONNECTIONS)]
         tasks = [
             asyncio.create_task(
