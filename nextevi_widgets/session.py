@@ -17,7 +17,6 @@ sessions slower and slower.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -34,8 +33,10 @@ from ._session.handlers import EventHandlers
 from ._session.latency import LatencyTracker
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
+from ._session.stats import StatsBook, client_counters
 from ._session.text import describe_error, scrub
 from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
+from ._session.waiting import STATES, SessionError, wait_for_condition
 from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
 
 if TYPE_CHECKING:
@@ -46,7 +47,6 @@ __all__ = ["STATES", "OutgoingAudio", "SessionError", "VoiceSession"]
 
 logger = logging.getLogger(__name__)
 
-STATES = ("disconnected", "connecting", "connected", "reconnecting", "error")
 
 Direction = Literal["in", "out"]
 EventListener = Callable[[Direction, object, float], None]
@@ -59,19 +59,6 @@ _CONNECT_WAIT = 90.0
 _VOICED_DBFS = -45.0
 _AHEAD_FRAMES = 25
 """Frames ``send_file(realtime=False)`` lets the client queue ahead of the socket."""
-_CLIENT_STAT_KEYS = (
-    "frames_sent",
-    "frames_dropped",
-    "bytes_sent",
-    "messages_sent",
-    "messages_received",
-    "reconnects",
-    "protocol_errors",
-)
-
-
-class SessionError(RuntimeError):
-    """The session stopped or failed while something was waiting on it."""
 
 
 def _rms_dbfs(pcm: bytes) -> float:
@@ -159,15 +146,7 @@ class VoiceSession(HasTraits):
         self._pending_texts: deque[str] = deque(maxlen=100)
         self._at: float | None = None
         self._last_voiced: float | None = None
-        self._client_totals: dict[str, int] = dict.fromkeys(_CLIENT_STAT_KEYS, 0)
-        self._local: dict[str, float] = {
-            "frames_dropped": 0,
-            "playback_underruns": 0,
-            "queued_ms": 0.0,
-            "tts_chunks": 0,
-            "tts_seconds": 0.0,
-            "late_chunks_dropped": 0,
-        }
+        self._book = StatsBook()
         self._transcript = Transcript(self.max_messages)
         self._playback = PlaybackTracker()
         self._latency = LatencyTracker()
@@ -351,7 +330,7 @@ class VoiceSession(HasTraits):
             ticker.cancel()
             self._client = None
             if client is not None:
-                self._fold_client_stats(client)
+                self._book.fold(client)
                 try:
                     await client.close()
                 except Exception:
@@ -385,54 +364,7 @@ class VoiceSession(HasTraits):
         messages (microphone audio, playback reports): Jupyter delivers those only after the
         cell finishes, so the cell would wait for something it is blocking.
         """
-        predicate: Callable[[VoiceSession], bool]
-        if isinstance(predicate_or_state, str):
-            target = predicate_or_state
-            if target not in STATES:
-                raise ValueError(f"unknown state {target!r}; one of {STATES}")
-
-            def predicate(session: VoiceSession) -> bool:
-                return bool(session.state == target)
-
-            description = f"state {target!r}"
-        else:
-            target = ""
-            predicate = predicate_or_state
-            description = getattr(predicate, "__name__", "condition")
-        loop = asyncio.get_running_loop()
-        changed = asyncio.Event()
-
-        def poke(_change: Any) -> None:
-            changed.set()
-
-        self.observe(poke)
-        deadline = None if timeout is None else loop.time() + timeout
-        try:
-            while True:
-                if predicate(self):
-                    return
-                if target not in ("error", "disconnected"):
-                    if self.state == "error":
-                        raise SessionError(self.last_error or "the session failed")
-                    task = self._task
-                    if task is not None and task.done():
-                        detail = f": {self.last_error}" if self.last_error else ""
-                        raise SessionError(
-                            f"the session stopped before {description} "
-                            f"(state {self.state!r}{detail})"
-                        )
-                remaining = None if deadline is None else deadline - loop.time()
-                if remaining is not None and remaining <= 0:
-                    raise TimeoutError(
-                        f"timed out after {timeout} s waiting for {description} "
-                        f"(state {self.state!r})"
-                    )
-                changed.clear()
-                wait = 0.25 if remaining is None else min(remaining, 0.25)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(changed.wait(), wait)
-        finally:
-            self.unobserve(poke)
+        await wait_for_condition(self, predicate_or_state, timeout)
 
     # ------------------------------------------------------------------ sending
 
@@ -458,7 +390,7 @@ class VoiceSession(HasTraits):
             except Exception:
                 logger.debug("send_audio_nowait failed", exc_info=True)
         if not sent:
-            self._local["frames_dropped"] += 1
+            self._book.frames_dropped += 1
         self._note_outgoing(data, seq=seq, t_capture=t_capture, dropped=not sent)
 
     @staticmethod
@@ -521,7 +453,7 @@ class VoiceSession(HasTraits):
             # frames queued so a long file is not dropped in bulk. The client exposes a
             # counter, not an event, hence the short polling sleep.
             while (  # noqa: ASYNC110
-                index - self._client_stats(client).get("frames_sent", 0) > _AHEAD_FRAMES
+                index - client_counters(client).get("frames_sent", 0) > _AHEAD_FRAMES
                 and self._client is client
                 and self.state in ("connected", "reconnecting")
             ):
@@ -550,7 +482,7 @@ class VoiceSession(HasTraits):
         if self._off_loop(self.interrupt):
             return
         now = self._now()
-        self._events.interrupt_current("user", now)
+        self._events.replies.interrupt_current("user", now)
         self._emit("out", Interrupt(), now)
         client = self._client
         if client is not None and self.state == "connected":
@@ -631,7 +563,7 @@ class VoiceSession(HasTraits):
         (``flushed`` when the rest was discarded)."""
         if self._off_loop(self.report_playback, chunk_id, played_samples, total_samples, flushed):
             return
-        self._events.on_playback_report(
+        self._events.replies.on_playback_report(
             chunk_id, int(played_samples), int(total_samples), bool(flushed), self._now()
         )
 
@@ -639,9 +571,9 @@ class VoiceSession(HasTraits):
         """The player's underrun counter and queued audio (ms)."""
         if self._off_loop(self.report_playback_stats, underruns, queued_ms):
             return
-        self._local["playback_underruns"] = int(underruns)
-        self._local["queued_ms"] = float(queued_ms)
-        self._events.on_queue_level(float(queued_ms), self._now())
+        self._book.playback_underruns = int(underruns)
+        self._book.queued_ms = float(queued_ms)
+        self._events.replies.on_queue_level(float(queued_ms), self._now())
 
     def report_client_error(self, code: str, message: str) -> None:
         """A front-end problem (mic denied, insecure origin...) shown in ``last_error``."""
@@ -674,35 +606,8 @@ class VoiceSession(HasTraits):
 
     # ------------------------------------------------------------------ stats
 
-    def _fold_client_stats(self, client: NextEVIClient) -> None:
-        current = self._client_stats(client)
-        for key in _CLIENT_STAT_KEYS:
-            self._client_totals[key] += current.get(key, 0)
-
-    @staticmethod
-    def _client_stats(client: NextEVIClient | None) -> dict[str, int]:
-        if client is None:
-            return {}
-        raw: Any = client.stats
-        out: dict[str, int] = {}
-        for key in _CLIENT_STAT_KEYS:
-            value = raw.get(key) if isinstance(raw, dict) else getattr(raw, key, None)
-            if isinstance(value, (int, float)):
-                out[key] = int(value)
-        return out
-
     def _refresh_stats(self) -> None:
-        live = self._client_stats(self._client)
-        stats: dict[str, Any] = {
-            key: self._client_totals[key] + live.get(key, 0) for key in _CLIENT_STAT_KEYS
-        }
-        stats["frames_dropped"] += int(self._local["frames_dropped"])
-        stats["playback_underruns"] = int(self._local["playback_underruns"])
-        stats["queued_ms"] = round(float(self._local["queued_ms"]), 1)
-        stats["tts_chunks"] = int(self._local["tts_chunks"])
-        stats["tts_seconds"] = round(float(self._local["tts_seconds"]), 3)
-        stats["late_chunks_dropped"] = int(self._local["late_chunks_dropped"])
-        stats["latencies"] = self._latency.summary()
+        stats = self._book.build(self._client, self._latency.summary())
         if stats != self.stats:
             self._set(stats=stats)
 

@@ -6,9 +6,7 @@ conversation rules (turns, generations, barge-in, heard text) each stay readable
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ..client.errors import ConnectionClosedError
@@ -31,8 +29,8 @@ from ..client.messages import (
     Transcription,
     TTSChunk,
 )
-from .playback import GenerationPlayback
-from .text import describe_error, heard_prefix, merge_llm_text
+from .replies import Replies
+from .text import describe_error
 from .transcript import new_message
 
 if TYPE_CHECKING:
@@ -41,14 +39,6 @@ if TYPE_CHECKING:
 __all__ = ["EventHandlers"]
 
 logger = logging.getLogger(__name__)
-
-REPORT_GRACE = 1.5
-"""With a player registered, seconds past the estimated end of a reply to wait for its first
-progress report before falling back to the estimate (e.g. a widget that is not displayed)."""
-END_GRACE = 0.5
-"""Without ``is_last``, seconds of silence from the server after the final text before a
-drained reply counts as finished."""
-_POLL = 0.25
 
 
 class EventHandlers:
@@ -62,35 +52,23 @@ class EventHandlers:
         self.utterance_end: float | None = None
         self.last_interim_change: float | None = None
         self.emotions_target: str | None = None
-        # assistant replies
-        self.gen_id: str | None = None
-        self.gen_closed = True
-        self.drop_idless_audio = False
-        self.interrupted: deque[str] = deque(maxlen=64)
-        self.gen_messages: dict[str, str] = {}
-        self.final_texts: deque[str] = deque(maxlen=64)
-        """Replies whose final text arrived."""
-        self.local_gens = 0
-        self.chunk_count = 0
-        # playback
-        self.speaking_gen: str | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.queue_empty_at: float | None = None
+        self.replies = Replies(session)
 
     # ------------------------------------------------------------------ dispatch
 
     def dispatch(self, event: object, now: float) -> None:
-        self.check_speaking()
+        replies = self.replies
+        replies.check_speaking()
         if isinstance(event, Transcription):
             self.on_transcription(event, now)
         elif isinstance(event, LLMResponseChunk):
-            self.on_llm_chunk(event, now)
+            replies.on_llm_chunk(event, now)
         elif isinstance(event, TTSChunk):
-            self.on_tts_chunk(event, now)
+            replies.on_tts_chunk(event, now)
         elif isinstance(event, EmotionUpdate):
             self.on_emotions(event)
         elif isinstance(event, Interruption):
-            self.interrupt_current("interruption", now)
+            replies.interrupt_current("interruption", now)
         elif isinstance(event, TextInput):
             self.on_text_turn(event.text, now)
         elif isinstance(event, ErrorMessage):
@@ -159,7 +137,7 @@ class EventHandlers:
             self.interim_id = None
         self.utterance_start = self.utterance_end = None
         s._set(interim_transcript="", is_user_speaking=False)
-        self.interrupt_current(reason, now)
+        self.replies.interrupt_current(reason, now)
 
     # ------------------------------------------------------------------ user turns
 
@@ -263,9 +241,7 @@ class EventHandlers:
         s = self.s
         s._latency.begin_turn(user_msg_id, speech_end, now)
         s._publish_latency()
-        # Without generation ids, whatever comes next belongs to a new reply.
-        self.gen_closed = True
-        self.drop_idless_audio = False
+        self.replies.new_turn()
 
     def on_emotions(self, event: EmotionUpdate) -> None:
         s = self.s
@@ -286,230 +262,3 @@ class EventHandlers:
         s = self.s
         s._transcript.append(new_message(s._transcript.next_id("system"), "system", text, now))
         s._publish_messages()
-
-    # ------------------------------------------------------------------ assistant replies
-
-    def generation_for(self, server_id: str | None, now: float, *, text: bool) -> str | None:
-        """The reply an event belongs to, starting a new one when needed; None for a late
-        event of an interrupted reply (dropped)."""
-        if server_id is not None:
-            if server_id in self.interrupted:
-                return None
-            if server_id != self.gen_id:
-                self.begin_generation(server_id, now)
-            return server_id
-        if self.drop_idless_audio and not text:
-            return None
-        if self.gen_id is None or self.gen_closed:
-            self.local_gens += 1
-            self.begin_generation(f"local-{self.local_gens}", now)
-        self.drop_idless_audio = False
-        return self.gen_id
-
-    def begin_generation(self, gen_id: str, now: float) -> None:
-        s = self.s
-        self.gen_id = gen_id
-        self.gen_closed = False
-        msg_id = s._transcript.next_id("assistant")
-        self.gen_messages[gen_id] = msg_id
-        while len(self.gen_messages) > 64:
-            self.gen_messages.pop(next(iter(self.gen_messages)))
-        s._transcript.append(
-            new_message(msg_id, "assistant", "", now, is_final=False, generation_id=gen_id)
-        )
-        s._publish_messages()
-        s._set(assistant_text="")
-
-    def message_of(self, gen_id: str | None) -> dict[str, Any] | None:
-        if gen_id is None:
-            return None
-        return self.s._transcript.get(self.gen_messages.get(gen_id))
-
-    def on_llm_chunk(self, event: LLMResponseChunk, now: float) -> None:
-        s = self.s
-        gen_id = self.generation_for(event.generation_id, now, text=True)
-        if gen_id is None:
-            s._local["late_chunks_dropped"] += 1
-            return
-        message = self.message_of(gen_id)
-        current = "" if message is None else str(message["text"])
-        if event.is_final:
-            text = event.content or current
-        else:
-            text = merge_llm_text(current, event.content)
-        if message is not None:
-            s._transcript.update(message["id"], text=text, is_final=event.is_final, end=now)
-            s._publish_messages()
-        if gen_id == self.gen_id:
-            s._set(assistant_text=text)
-        if text.strip() and s._latency.mark(gen_id, "first_text", now):
-            s._publish_latency()
-        if event.is_final:
-            s._playback.generation(gen_id)
-            if gen_id not in self.final_texts:
-                self.final_texts.append(gen_id)
-            self.check_speaking()
-
-    def on_tts_chunk(self, event: TTSChunk, now: float) -> None:
-        s = self.s
-        gen_id = self.generation_for(event.generation_id, now, text=False)
-        if gen_id is None:
-            s._local["late_chunks_dropped"] += 1
-            return
-        self.chunk_count += 1
-        chunk_id = event.chunk_id or f"{gen_id}-chunk-{self.chunk_count}"
-        if s._playback.has_chunk(chunk_id):
-            chunk_id = f"{chunk_id}#{self.chunk_count}"
-        chunk = s._replace_chunk_id(event, chunk_id)
-        first = s._playback.get(gen_id) is None or not s._playback.generation(gen_id).chunk_ids
-        play_start = max(now, s._playback.est_end)
-        gen = s._playback.add_chunk(
-            gen_id, chunk_id, chunk.num_samples, chunk.sample_rate, now, is_last=chunk.is_last
-        )
-        s._local["tts_chunks"] += 1
-        s._local["tts_seconds"] += chunk.duration
-        if s._latency.mark(gen_id, "first_tts_chunk", now):
-            s._publish_latency()
-        if first:
-            gen.first_est_start = play_start
-        self.speaking_gen = gen_id
-        self.queue_empty_at = None
-        s._set(is_assistant_speaking=True)
-        s._sink_chunk(chunk)
-        self.schedule_check(max(0.0, s._playback.estimated_end(gen_id) - now))
-
-    # ------------------------------------------------------------------ barge-in
-
-    def interrupt_current(self, reason: str, now: float) -> None:
-        """Flush playback and mark the unfinished reply(s) interrupted with what was heard."""
-        s = self.s
-        s._sink_stop(reason)
-        cut = {g for g in (self.gen_id, self.speaking_gen) if g is not None}
-        for gen_id in cut:
-            gen = s._playback.get(gen_id)
-            if gen is not None and gen.stopped:
-                continue  # played in full, or already cut
-            if gen_id in self.final_texts and (gen is None or not gen.chunk_ids):
-                continue  # a text-only reply: complete, nothing to cut
-            if gen_id and not gen_id.startswith("local-"):
-                self.interrupted.append(gen_id)
-            s._playback.stop(now, gen_id)
-            if gen is None:
-                gen = s._playback.generation(gen_id)
-                gen.stopped = True
-            gen.interrupted = True
-            self.update_heard(gen_id, now, end=now)
-            start = gen.first_est_start
-            if (
-                not gen.reports
-                and start is not None
-                and start < now
-                and s._latency.mark(gen_id, "first_played", start, estimated=True)
-            ):
-                s._publish_latency()
-        s._playback.stop(now)
-        self.gen_id = None
-        self.gen_closed = True
-        self.drop_idless_audio = True
-        self.speaking_gen = None
-        self.cancel_timer()
-        s._set(is_assistant_speaking=False)
-
-    def update_heard(self, gen_id: str, now: float, *, end: float | None = None) -> None:
-        s = self.s
-        message = self.message_of(gen_id)
-        if message is None:
-            return
-        text = str(message["text"])
-        fraction = s._playback.heard_fraction(gen_id, text, now)
-        changes: dict[str, Any] = {"interrupted": True, "heard_text": heard_prefix(text, fraction)}
-        if end is not None:
-            changes["end"] = end
-        if s._transcript.update(message["id"], **changes):
-            s._publish_messages()
-
-    # ------------------------------------------------------------------ playback progress
-
-    def on_playback_report(
-        self, chunk_id: str, played: int, total: int, flushed: bool, now: float
-    ) -> None:
-        s = self.s
-        gen = s._playback.report(chunk_id, played, total, flushed, now)
-        if gen is None:
-            return
-        if gen.first_played is not None and s._latency.mark(
-            gen.generation_id, "first_played", gen.first_played
-        ):
-            s._publish_latency()
-        if gen.interrupted:
-            # The player's final count after a flush: the heard text may grow a little.
-            self.update_heard(gen.generation_id, now)
-        self.check_speaking()
-
-    def on_queue_level(self, queued_ms: float, now: float) -> None:
-        if queued_ms <= 0.0:
-            self.queue_empty_at = now
-            self.check_speaking()
-        else:
-            self.queue_empty_at = None
-
-    def schedule_check(self, delay: float) -> None:
-        self.cancel_timer()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # offline replay: checked on the next event instead
-        self.timer = loop.call_later(delay + 0.01, self.check_speaking)
-
-    def cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-    def check_speaking(self) -> None:
-        """Decide whether the assistant's audio is still playing (reported or estimated)."""
-        s = self.s
-        gen_id = self.speaking_gen
-        if gen_id is None:
-            return
-        gen = s._playback.get(gen_id)
-        if gen is None:
-            self.speaking_gen = None
-            s._set(is_assistant_speaking=False)
-            return
-        now = s._now()
-        est_end = s._playback.estimated_end(gen_id)
-        if s._sinks and not gen.reports and now < est_end + REPORT_GRACE:
-            self.schedule_check(min(max(0.0, est_end + REPORT_GRACE - now), _POLL * 4))
-            return
-        drained = gen.stopped or s._playback.drained(gen_id, now)
-        if not drained and gen.reports and self.queue_empty_at is not None:
-            drained = gen.last_arrival is not None and self.queue_empty_at >= gen.last_arrival
-        last_arrival = gen.last_arrival if gen.last_arrival is not None else now
-        finished = (
-            gen.stopped
-            or gen.is_last_seen
-            or (gen_id in self.final_texts and now - last_arrival >= END_GRACE)
-        )
-        if drained and finished:
-            self.finish_playback(gen, now)
-            return
-        delay = _POLL if drained or gen.reports else max(0.0, est_end - now)
-        self.schedule_check(delay)
-
-    def finish_playback(self, gen: GenerationPlayback, now: float) -> None:
-        s = self.s
-        gen_id = gen.generation_id
-        if not gen.stopped:
-            gen.stopped = True
-            message = self.message_of(gen_id)
-            if message is not None and gen.is_last_seen:
-                s._playback.learn_rate(str(message["text"]), gen.received_seconds)
-        estimate = gen.first_est_start if gen.first_played is None else None
-        if estimate is not None and s._latency.mark(
-            gen_id, "first_played", estimate, estimated=True
-        ):
-            s._publish_latency()
-        self.speaking_gen = None
-        self.cancel_timer()
-        s._set(is_assistant_speaking=False)
