@@ -5,6 +5,7 @@ This sub-package has no Jupyter imports; it works from any asyncio program.
 
 from __future__ import annotations
 
+from .client import ClientStats, NextEVIClient
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -54,6 +55,7 @@ __all__ = [
     "AudioInput",
     "AuthenticationError",
     "ClientEvent",
+    "ClientStats",
     "ConfigurationError",
     "Connected",
     "ConnectionClosedError",
@@ -71,6 +73,7 @@ __all__ = [
     "KeepAlive",
     "LLMResponseChunk",
     "MessageParseError",
+    "NextEVIClient",
     "NextEVIError",
     "ProtocolError",
     "ReconnectExhaustedError",
