@@ -215,7 +215,8 @@ class PocketSphinxRecognizer:
             # Nothing was heard; pocketsphinx would still guess a word.
             return RecognitionResult(text="", confidence=None)
         words: list[RecognizedWord] = []
-        for seg in decoder.seg():
+        # No segmentation when no path reached the end (e.g. a grammar that cannot match).
+        for seg in decoder.seg() or ():
             if _is_filler(seg.word):
                 continue
             words.append(
