@@ -28,12 +28,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 
-from ._session.backend import Backend, open_backend, resolve_emulator_mode
+from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
 from ._session.latency import LatencyTracker
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
-from ._session.stats import StatsBook, client_counters
+from ._session.runner import close_session, run_session
+from ._session.stats import StatsBook
+from ._session.streaming import stream_file
 from ._session.text import describe_error, scrub
 from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
 from ._session.waiting import STATES, SessionError, wait_for_condition
@@ -54,11 +56,7 @@ ChunkSink = Callable[[TTSChunk], None]
 StopSink = Callable[[str], None]
 
 _STATS_INTERVAL = 0.5
-_CONNECT_WAIT = 90.0
-"""How long ``send_file`` waits for the connection (a child emulator may be loading engines)."""
 _VOICED_DBFS = -45.0
-_AHEAD_FRAMES = 25
-"""Frames ``send_file(realtime=False)`` lets the client queue ahead of the socket."""
 
 
 def _rms_dbfs(pcm: bytes) -> float:
@@ -274,75 +272,14 @@ class VoiceSession(HasTraits):
         return loop.create_task(self._aclose(task), name="nextevi-voice-session-close")
 
     async def _aclose(self, task: asyncio.Task[None]) -> None:
-        client = self._client
-        if client is not None:
-            try:
-                await client.close()
-            except Exception:
-                logger.debug("client close failed", exc_info=True)
-        if not task.done():
-            done, _ = await asyncio.wait({task}, timeout=5.0)
-            if not done:
-                task.cancel()
-                await asyncio.wait({task}, timeout=5.0)
+        await close_session(self, task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             logger.error("VoiceSession runner failed", exc_info=task.exception())
 
     async def _run(self) -> None:
-        ticker = asyncio.ensure_future(self._tick())
-        client: NextEVIClient | None = None
-        try:
-            backend = await open_backend(
-                self._emulator_mode,
-                api_key=self._api_key,
-                access_token=self._access_token,
-                url=self._url,
-                config_id=self._config_id,
-            )
-            self._backend = backend
-            self._set(is_emulator=backend.is_emulator)
-            from .client.client import NextEVIClient
-
-            client = NextEVIClient(
-                api_key=backend.api_key,
-                access_token=backend.access_token,
-                config_id=backend.config_id,
-                project_id=self._project_id,
-                url=backend.url,
-                settings=self._settings,
-                **self._client_options,
-            )
-            self._client = client
-            await client.connect()
-            self._events.on_connected(client.connection_id)
-            async for event in client:
-                try:
-                    self.handle_event(event)
-                except Exception:
-                    logger.exception("VoiceSession failed to handle %s", type(event).__name__)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            self._events.on_failure(exc)
-        finally:
-            ticker.cancel()
-            self._client = None
-            if client is not None:
-                self._book.fold(client)
-                try:
-                    await client.close()
-                except Exception:
-                    logger.debug("client close failed", exc_info=True)
-            self._events.on_stopped()
-            backend_, self._backend = self._backend, None
-            if backend_ is not None:
-                try:
-                    await backend_.aclose()
-                except Exception:
-                    logger.warning("stopping the emulator failed", exc_info=True)
-            self._refresh_stats()
+        await run_session(self)
 
     async def _tick(self) -> None:
         while True:
@@ -426,40 +363,9 @@ class VoiceSession(HasTraits):
         ``trailing_silence`` seconds of silence follow so the server sees the turn end. Waits
         for the connection first (start the session before calling this).
         """
-        from .client.audio import iter_frames, read_wav_as_pcm16
-
-        samples = await asyncio.to_thread(read_wav_as_pcm16, path, target_rate=DEFAULT_SAMPLE_RATE)
-        pcm = self._pcm_bytes(samples)
-        pcm += bytes(2 * round(DEFAULT_SAMPLE_RATE * max(0.0, trailing_silence)))
-        if self._task is None:
-            raise SessionError("start() the session before send_file()")
-        await self.wait_until(lambda s: s.state == "connected", timeout=_CONNECT_WAIT)
-        loop = asyncio.get_running_loop()
-        step = chunk_ms / 1000.0
-        origin = loop.time()
-        frames = iter_frames(pcm, frame_ms=chunk_ms, rate=DEFAULT_SAMPLE_RATE)
-        for index, frame in enumerate(frames):
-            data = self._pcm_bytes(frame)
-            if realtime:
-                delay = origin + index * step - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self.send_audio(data)
-                continue
-            client = self._client
-            if client is None:
-                raise SessionError(f"the connection closed while sending {path}")
-            # The client never waits (a full queue drops the oldest audio): keep only a few
-            # frames queued so a long file is not dropped in bulk. The client exposes a
-            # counter, not an event, hence the short polling sleep.
-            while (  # noqa: ASYNC110
-                index - client_counters(client).get("frames_sent", 0) > _AHEAD_FRAMES
-                and self._client is client
-                and self.state in ("connected", "reconnecting")
-            ):
-                await asyncio.sleep(0.005)
-            self.send_audio(data)
-        return len(pcm) / 2 / DEFAULT_SAMPLE_RATE
+        return await stream_file(
+            self, path, realtime=realtime, chunk_ms=chunk_ms, trailing_silence=trailing_silence
+        )
 
     def say(self, text: str) -> None:
         """Send ``text`` as a user turn (``text_input``, an extension the emulator supports)
