@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -92,3 +93,21 @@ async def test_send_file_before_start_is_an_error(
     session = make_session()
     with pytest.raises(SessionError, match="start"):
         await session.send_file(str(speech_wav))
+
+
+async def test_calls_from_other_threads_update_traits_on_the_loop_thread(
+    make_session: Callable[..., VoiceSession],
+) -> None:
+    session = make_session()
+    session.start()
+    await session.wait_until("connected", timeout=30)
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+    session.observe(lambda _change: seen.append(threading.get_ident()), names=["last_error"])
+
+    await asyncio.to_thread(session.report_client_error, "mic_denied", "permission denied")
+    await asyncio.to_thread(session.send_audio, bytes(960))
+    await session.wait_until(lambda s: s.last_error == "mic_denied: permission denied", 5)
+
+    assert seen == [loop_thread]
+    await session.wait_until(lambda s: s.stats.get("frames_sent", 0) >= 1, timeout=5)
