@@ -69,6 +69,8 @@ export interface PlayAudioMsg {
   chunk_id: string;
   sample_rate: number;
   generation_id: string;
+  /** Last chunk of the reply: running dry afterwards is not an underrun. */
+  is_last?: boolean;
   pcm_b64?: string;
 }
 

@@ -109,6 +109,7 @@ class PlayAudioMsg(TypedDict):
     chunk_id: str
     sample_rate: int
     generation_id: str
+    is_last: bool
     pcm_b64: NotRequired[str]
 
 

@@ -38,7 +38,12 @@ export interface PlayerCallbacks {
 }
 
 export interface Player {
-  enqueue(id: string, pcm: Int16Array, sampleRate: number): void;
+  enqueue(
+    id: string,
+    pcm: Int16Array,
+    sampleRate: number,
+    options?: { generationId?: string; last?: boolean },
+  ): void;
   flush(fadeMs?: number): void;
   setVolume(volume: number): void;
   setMuted(muted: boolean): void;

@@ -1,10 +1,11 @@
 // Adapter from the browser audio engine (js/audio) to the small surface the UI uses.
+import { MicCapture } from "../audio/capture";
+import { checkEnvironment } from "../audio/doctor";
+import { TtsPlayer } from "../audio/playback";
 import type { AudioBackend } from "./audio_api";
 
-const missing = { code: "audio_error" as const, message: "The audio engine is not available." };
-
 export const audioBackend: AudioBackend = {
-  checkEnvironment: () => missing,
-  startMic: () => Promise.reject(missing),
-  createPlayer: () => Promise.reject(missing),
+  checkEnvironment: () => checkEnvironment(),
+  startMic: (options) => MicCapture.start(options),
+  createPlayer: (callbacks) => TtsPlayer.create(callbacks),
 };

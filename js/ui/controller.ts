@@ -25,8 +25,8 @@ const STATS_INTERVAL_MS = 250;
 const INACTIVE_STATES = new Set(["", "idle", "disconnected", "closed", "error", "stopped"]);
 
 export const NO_MIC_HINT =
-  "You can still talk to the session: type in the box below, or stream a WAV file from the " +
-  "kernel with chat.session.send_file(path).";
+  "Without a microphone: type in the box below, or stream a WAV file from Python with " +
+  "chat.session.send_file(path).";
 
 export type Listener = () => void;
 
@@ -208,7 +208,12 @@ export class Controller {
       msg.pcm_b64 !== undefined ? int16FromBase64(msg.pcm_b64) : int16FromBuffer(buffers[0]);
     if (pcm === null || pcm.length === 0) return;
     this.ensurePlayer()
-      .then((player) => player.enqueue(msg.chunk_id, pcm, msg.sample_rate))
+      .then((player) =>
+        player.enqueue(msg.chunk_id, pcm, msg.sample_rate, {
+          ...(msg.generation_id ? { generationId: msg.generation_id } : {}),
+          last: msg.is_last === true,
+        }),
+      )
       .catch((error) => this.reportProblem(problemFromError(error)));
   };
 
@@ -221,7 +226,8 @@ export class Controller {
   /** Start the mic for `viewId`. `takeOver` claims it even if another view holds it. */
   async startCapture(viewId: string, takeOver: boolean): Promise<void> {
     if (this.captureOwner === viewId && this.capturing) return;
-    if (this.capturing) await this.stopCapture(false);
+    // No await before startMic: its AudioContext must be created inside the user gesture.
+    if (this.capturing) void this.stopCapture(false);
     const problem = this.backend.checkEnvironment();
     if (problem !== null) {
       this.failCapture(problem);

@@ -1,0 +1,331 @@
+"""The :class:`VoiceChat` widget: browser mic and speakers bridged to a kernel-side session."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import inspect
+import sys
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import anywidget
+import ipywidgets
+import traitlets
+
+from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm
+from .convert import ui_emotions, ui_error, ui_messages, ui_stats
+from .errors import ErrorPanel
+
+if TYPE_CHECKING:
+    from ..client.messages import TTSChunk
+    from ..session import VoiceSession
+
+__all__ = ["ECHO_STRATEGIES", "VoiceChat"]
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+
+ECHO_STRATEGIES = ("aec", "half-duplex", "headphones")
+
+# session trait -> (widget trait, UI-safe projection)
+_LINKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
+    "state": ("state", str),
+    "connection_id": ("connection_id", lambda value: str(value or "")),
+    "interim_transcript": ("interim_transcript", lambda value: str(value or "")),
+    "assistant_text": ("assistant_text", lambda value: str(value or "")),
+    "messages": ("messages", ui_messages),
+    "emotions": ("emotions", ui_emotions),
+    "is_user_speaking": ("is_user_speaking", bool),
+    "is_assistant_speaking": ("is_assistant_speaking", bool),
+    "last_error": ("last_error", ui_error),
+    "stats": ("stats", ui_stats),
+    "is_emulator": ("is_emulator", bool),
+}
+
+
+def _in_colab() -> bool:
+    return "google.colab" in sys.modules
+
+
+class VoiceChat(anywidget.AnyWidget):
+    """Talk to NextEVI from the notebook: the browser captures the mic and plays the assistant,
+    the kernel holds the connection (and the API key, which never reaches the page).
+
+    ``VoiceChat()`` with no credentials starts the offline emulator. Credentials, ``config_id`` and
+    other keyword arguments go to :class:`~nextevi_widgets.session.VoiceSession`; pass
+    ``session=`` to show an existing session instead (it is then not closed with the widget).
+
+    The observable state lives on :attr:`session`; the widget syncs a UI-safe subset of it.
+    """
+
+    _esm = _STATIC / "voice_chat.js"
+    _css = _STATIC / "voice_chat.css"
+
+    # Mirrors of session state (kernel -> browser only).
+    state = traitlets.Unicode("idle").tag(sync=True)
+    connection_id = traitlets.Unicode("").tag(sync=True)
+    interim_transcript = traitlets.Unicode("").tag(sync=True)
+    assistant_text = traitlets.Unicode("").tag(sync=True)
+    messages = traitlets.List(traitlets.Dict()).tag(sync=True)
+    emotions = traitlets.List(traitlets.Dict()).tag(sync=True)
+    is_user_speaking = traitlets.Bool(False).tag(sync=True)
+    is_assistant_speaking = traitlets.Bool(False).tag(sync=True)
+    last_error = traitlets.Unicode("").tag(sync=True)
+    stats = traitlets.Dict().tag(sync=True)
+    is_emulator = traitlets.Bool(False).tag(sync=True)
+
+    # Audio settings (either side may change them).
+    echo_strategy = traitlets.Enum(ECHO_STRATEGIES, default_value="aec").tag(sync=True)
+    """``"aec"``: browser echo cancellation on (full duplex). ``"half-duplex"``: the mic is gated
+    while the assistant's audio plays. ``"headphones"``: no browser processing at all."""
+    echo_cancellation = traitlets.Bool(True).tag(sync=True)
+    """Capture constraint; forced on by ``"aec"`` and off by ``"headphones"``."""
+    noise_suppression = traitlets.Bool(True).tag(sync=True)
+    """Capture constraint; forced off by ``"headphones"``."""
+    auto_gain_control = traitlets.Bool(True).tag(sync=True)
+    """Capture constraint; forced off by ``"headphones"``."""
+    device_id = traitlets.Unicode("").tag(sync=True)
+    volume = traitlets.Float(1.0, min=0.0, max=1.0).tag(sync=True)
+    muted = traitlets.Bool(False).tag(sync=True)
+    """Speaker mute (the assistant's audio)."""
+    mic_enabled = traitlets.Bool(False).tag(sync=True)
+    """Whether the mic should stream; the mic button toggles it."""
+    binary_buffers = traitlets.Bool(True).tag(sync=True)
+    """False where the front end cannot carry binary comm buffers (Colab): audio travels as
+    base64 text instead."""
+    capture_view = traitlets.Unicode("").tag(sync=True)
+    """Id of the one view that owns the microphone (empty when none)."""
+    _token = traitlets.Unicode().tag(sync=True)
+    """Random per-widget id: the front end keys its model-wide state on it."""
+
+    @traitlets.default("_token")
+    def _default_token(self) -> str:
+        return uuid.uuid4().hex
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        config_id: str | None = None,
+        *,
+        session: VoiceSession | None = None,
+        **options: Any,
+    ) -> None:
+        widget_options = {name: options.pop(name) for name in list(options) if self._is_ui(name)}
+        widget_options.setdefault("binary_buffers", not _in_colab())
+        super().__init__(**widget_options)
+        self._errors = ErrorPanel()
+        self._container: ipywidgets.VBox | None = None
+        self._task: asyncio.Task[Any] | None = None
+        self._closed = False
+        if session is None:
+            from ..session import VoiceSession
+
+            session = VoiceSession(api_key=api_key, config_id=config_id, **options)
+            self._owns_session = True
+        else:
+            if api_key is not None or config_id is not None or options:
+                raise TypeError("pass credentials and options to the session, not with session=")
+            self._owns_session = False
+        self._session: VoiceSession = session
+        self._links = [
+            traitlets.dlink((session, source), (self, target), self._guard(source, transform))
+            for source, (target, transform) in _LINKS.items()
+            if session.has_trait(source)
+        ]
+        self._unsubscribe = session.add_audio_sink(self._on_tts_chunk, self._on_tts_stop)
+        self.on_msg(self._on_browser_msg)
+
+    @classmethod
+    def _is_ui(cls, name: str) -> bool:
+        trait = cls.class_traits().get(name)
+        return trait is not None and trait.metadata.get("sync", False) and name not in _LINKS
+
+    # Public API --------------------------------------------------------------------------
+
+    @property
+    def session(self) -> VoiceSession:
+        """The observable :class:`~nextevi_widgets.session.VoiceSession` behind the widget."""
+        return self._session
+
+    @property
+    def error_output(self) -> ipywidgets.Output:
+        """The ``Output`` under the widget where callback errors are shown."""
+        return self._errors.output
+
+    def connect(self) -> asyncio.Task[Any]:
+        """Start the session on the running loop (returns at once). Idempotent while running."""
+        if self._task is None or self._task.done():
+            self._task = self._session.start()
+        return self._task
+
+    def disconnect(self) -> None:
+        """Stop the mic and close the connection (the widget stays usable for display)."""
+        self.mic_enabled = False
+        self._call_maybe_async(self._session.close)
+
+    def say(self, text: str) -> None:
+        """Send ``text`` as if the user had said it (works without a microphone)."""
+        self._session.say(text)
+
+    def interrupt(self) -> None:
+        """Stop the assistant: flush playback in the browser and tell the server."""
+        self._session.interrupt()
+
+    def close(self) -> None:
+        """Close the widget and, when the widget created it, the session (and its emulator)."""
+        if self._closed:
+            super().close()
+            return
+        self._closed = True
+        self._unsubscribe()
+        for link in self._links:
+            link.unlink()
+        if self._owns_session:
+            self._call_maybe_async(self._session.close)
+        if self._container is not None:
+            self._container.close()
+        self._errors.close()
+        super().close()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # The widget plus an (initially empty) error area under it.
+        if self._container is None:
+            self._container = ipywidgets.VBox([self, self._errors.output])
+        return self._container._repr_mimebundle_(**kwargs)
+
+    # Session -> browser ------------------------------------------------------------------
+
+    def _on_tts_chunk(self, chunk: TTSChunk) -> None:
+        try:
+            msg: PlayAudioMsg = {
+                "kind": "play_audio",
+                "chunk_id": str(chunk.chunk_id or ""),
+                "sample_rate": int(chunk.sample_rate),
+                "generation_id": str(chunk.generation_id or ""),
+                "is_last": bool(chunk.is_last),
+            }
+            if self.binary_buffers:
+                self.send(msg, buffers=[chunk.audio])
+            else:
+                msg["pcm_b64"] = base64.b64encode(chunk.audio).decode("ascii")
+                self.send(msg)
+        except Exception as exc:
+            self._report("play_audio", exc)
+
+    def _on_tts_stop(self, reason: str) -> None:
+        try:
+            self._send_stop(reason)
+        except Exception as exc:
+            self._report("stop_playback", exc)
+
+    def _send_stop(self, reason: str) -> None:
+        known = ("interruption", "user", "disconnect")
+        msg: StopPlaybackMsg = {
+            "kind": "stop_playback",
+            "reason": reason if reason in known else "interruption",  # type: ignore[typeddict-item]
+        }
+        self.send(msg)
+
+    # Browser -> kernel -------------------------------------------------------------------
+
+    def _on_browser_msg(self, _widget: Any, content: Any, buffers: Sequence[Any] | None) -> None:
+        kind = content.get("kind") if isinstance(content, Mapping) else None
+        try:
+            handler = self._HANDLERS.get(str(kind))
+            if handler is None:
+                raise ValueError(f"unknown comm message kind {kind!r}")
+            handler(self, content, buffers)
+        except Exception as exc:
+            self._report(f"comm {kind}", exc)
+
+    def _on_audio_frame(self, content: Mapping[str, Any], buffers: Sequence[Any] | None) -> None:
+        pcm = frame_pcm(content, buffers)
+        if pcm is None:
+            raise ValueError("audio_frame without Int16 PCM")
+        self._session.send_audio(pcm, t_capture=content.get("t_capture"), seq=content.get("seq"))
+
+    def _on_playback_progress(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        self._session.report_playback(
+            str(content["chunk_id"]),
+            int(content["played_samples"]),
+            int(content["total_samples"]),
+            bool(content.get("flushed", False)),
+        )
+
+    def _on_playback_stats(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        self._session.report_playback_stats(
+            int(content.get("underruns", 0)), float(content.get("queued_ms", 0.0))
+        )
+
+    def _on_client_error(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        code = str(content.get("code", "audio_error"))
+        if code not in CLIENT_ERROR_CODES:
+            code = "audio_error"
+        message = str(content.get("message", ""))[:2000]
+        self.last_error = f"{code}: {message}"
+        self._session.report_client_error(code, message)
+
+    def _on_ui_action(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        action = content.get("action")
+        if action == "connect":
+            self.connect()
+        elif action == "disconnect":
+            self.disconnect()
+        elif action == "interrupt":
+            self.interrupt()
+        elif action == "say":
+            text = str(content.get("text", "")).strip()
+            if text:
+                self.say(text)
+        else:
+            raise ValueError(f"unknown ui_action {action!r}")
+
+    def _on_capture_state(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        view_id = str(content.get("view_id", ""))
+        if content.get("capturing"):
+            # First claim wins; a view can take the claim over explicitly (a stale tab).
+            if not self.capture_view or content.get("take_over"):
+                self.capture_view = view_id
+        elif self.capture_view == view_id:
+            self.capture_view = ""
+
+    _HANDLERS: ClassVar[dict[str, Callable[[VoiceChat, Mapping[str, Any], Any], None]]] = {
+        "audio_frame": _on_audio_frame,
+        "playback_progress": _on_playback_progress,
+        "playback_stats": _on_playback_stats,
+        "client_error": _on_client_error,
+        "ui_action": _on_ui_action,
+        "capture_state": _on_capture_state,
+    }
+
+    # Helpers -----------------------------------------------------------------------------
+
+    def _guard(self, name: str, transform: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """Wrap a projection so a bad value shows as an error instead of vanishing."""
+
+        def guarded(value: Any) -> Any:
+            try:
+                return transform(value)
+            except Exception as exc:
+                self._report(f"sync {name}", exc)
+                return getattr(self, _LINKS[name][0])
+
+        return guarded
+
+    def _report(self, where: str, exc: BaseException) -> None:
+        summary = self._errors.report(where, exc)
+        self.last_error = summary
+
+    def _call_maybe_async(self, fn: Callable[[], Any]) -> None:
+        result = fn()
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            task.add_done_callback(self._log_task_error)
+
+    def _log_task_error(self, task: asyncio.Future[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            self._report("session", exc)

@@ -1,0 +1,109 @@
+"""UI-safe projections of :class:`~nextevi_widgets.session.VoiceSession` state.
+
+Only what the browser needs to draw is synced: short, JSON-safe, bounded values. Anything not
+listed here (credentials, URLs, raw wire payloads) never leaves the kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MAX_UI_MESSAGES", "ui_emotions", "ui_error", "ui_messages", "ui_stats"]
+
+MAX_UI_MESSAGES = 200
+"""The transcript shown in the widget keeps the newest messages only (the session keeps all)."""
+MAX_UI_EMOTIONS = 8
+MAX_TEXT = 4000
+
+_MESSAGE_TEXT_KEYS = ("text", "content", "transcript")
+
+
+def _get(obj: Any, key: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _text(value: Any) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def ui_messages(messages: Any) -> list[dict[str, Any]]:
+    """The newest ``MAX_UI_MESSAGES`` transcript entries as ``{role, text, interrupted,
+    heard_text, id}`` dicts. Accepts dicts or objects with those attributes."""
+    if not messages:
+        return []
+    out: list[dict[str, Any]] = []
+    for message in list(messages)[-MAX_UI_MESSAGES:]:
+        text: Any = None
+        for key in _MESSAGE_TEXT_KEYS:
+            text = _get(message, key)
+            if text is not None:
+                break
+        heard = _get(message, "heard_text")
+        entry: dict[str, Any] = {
+            "id": _text(_get(message, "id") or _get(message, "message_id") or ""),
+            "role": _text(_get(message, "role", "assistant")),
+            "text": _text(text),
+            "interrupted": bool(_get(message, "interrupted", False)),
+            "heard_text": None if heard is None else _text(heard),
+        }
+        out.append(entry)
+    return out
+
+
+def ui_emotions(emotions: Any) -> list[dict[str, Any]]:
+    """Top emotions as ``[{name, score}]`` sorted by score. Accepts a ``{name: score}`` mapping
+    or a sequence of ``EmotionScore``-like objects/dicts."""
+    pairs: list[tuple[str, float]] = []
+    if isinstance(emotions, Mapping):
+        items: Any = emotions.items()
+        for name, score in items:
+            value = _finite(score)
+            if value is not None:
+                pairs.append((_text(name), value))
+    elif emotions:
+        for item in emotions:
+            value = _finite(_get(item, "score"))
+            if value is not None:
+                pairs.append((_text(_get(item, "name", "")), value))
+    pairs.sort(key=lambda pair: pair[1], reverse=True)
+    return [{"name": name, "score": score} for name, score in pairs[:MAX_UI_EMOTIONS]]
+
+
+def ui_error(error: Any) -> str:
+    """The session's ``last_error`` as display text (``""`` for none)."""
+    if not error:
+        return ""
+    if isinstance(error, Mapping):
+        code = error.get("code") or error.get("error_code") or ""
+        message = error.get("message") or error.get("error_message") or ""
+        return _text(f"{code}: {message}" if code and message else (message or code))
+    return _text(error)
+
+
+def ui_stats(stats: Any) -> dict[str, Any]:
+    """The numeric and boolean entries of the session's ``stats`` (text is left out: it could
+    carry a URL)."""
+    if not isinstance(stats, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in stats.items():
+        if isinstance(value, bool):
+            out[str(key)] = value
+        elif isinstance(value, int | float):
+            number = _finite(value)
+            if number is not None:
+                out[str(key)] = value
+    return out

@@ -1,0 +1,270 @@
+"""VoiceChat without a front end: the comm handler is called the way the browser's messages
+arrive (content + memoryview buffers), and what the widget sends is captured from its own send
+path. The session behind it talks to a real in-process emulator (deterministic profile)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import ipywidgets.embed
+import numpy as np
+import pytest
+
+from nextevi_widgets.client.messages import Transcription, TTSChunk
+from nextevi_widgets.emulator import Emulator
+from nextevi_widgets.session import OutgoingAudio
+from nextevi_widgets.widget import VoiceChat
+
+RATE = 24_000
+FRAME = 480
+
+
+class RecordingChat(VoiceChat):
+    """Records every message the widget sends to the browser, then sends it as usual."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
+        super().__init__(*args, **kwargs)
+
+    def send(self, content: dict[str, Any], buffers: Any = None) -> None:
+        self.sent.append((dict(content), [bytes(b) for b in buffers or []]))
+        super().send(content, buffers)
+
+    def kinds(self, kind: str) -> list[tuple[dict[str, Any], list[bytes]]]:
+        return [(c, b) for c, b in self.sent if c.get("kind") == kind]
+
+
+def sine_frames(seconds: float, freq: float = 440.0, amplitude: float = 0.5) -> list[bytes]:
+    t = np.arange(int(RATE * seconds)) / RATE
+    pcm = (np.sin(2 * np.pi * freq * t) * amplitude * 32767).astype("<i2").tobytes()
+    return [pcm[i : i + FRAME * 2] for i in range(0, len(pcm) - FRAME * 2 + 1, FRAME * 2)]
+
+
+async def eventually(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def chat() -> AsyncIterator[RecordingChat]:
+    widget = RecordingChat(config_id="deterministic", emulator="inprocess")
+    widget.connect()
+    await widget.session.wait_until("connected", timeout=30)
+    yield widget
+    widget.close()
+    await eventually(lambda: widget.session.state == "disconnected", timeout=15)
+
+
+def browser_msg(
+    widget: VoiceChat, content: dict[str, Any], buffers: list[Any] | None = None
+) -> None:
+    widget._on_browser_msg(widget, content, buffers or [])
+
+
+async def test_mic_frames_in_binary_buffers_reach_the_session(chat: RecordingChat) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.4)
+    for seq, frame in enumerate(frames):
+        content = {"kind": "audio_frame", "seq": seq, "t_capture": 1000.0 + 20 * seq}
+        browser_msg(chat, {**content, "sample_rate": RATE}, [memoryview(frame)])
+    assert [o.pcm for o in outgoing] == frames
+    assert [o.seq for o in outgoing] == list(range(len(frames)))
+    assert outgoing[3].t_capture == 1060.0
+    assert not any(o.dropped for o in outgoing)
+    stats = await eventually(lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats)
+    assert stats["frames_sent"] >= len(frames)
+    assert chat.last_error == ""
+
+
+async def test_base64_frames_are_decoded_to_the_same_pcm(chat: RecordingChat) -> None:
+    outgoing: list[bytes] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e.pcm) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.1, freq=1000.0)
+    for seq, frame in enumerate(frames):
+        b64 = base64.b64encode(frame).decode()
+        content = {"kind": "audio_frame", "seq": seq, "t_capture": 0.0, "sample_rate": RATE}
+        browser_msg(chat, {**content, "pcm_b64": b64})
+    assert outgoing == frames
+
+
+async def test_tts_chunks_become_play_audio_with_the_pcm_as_a_binary_buffer(
+    chat: RecordingChat,
+) -> None:
+    received: list[TTSChunk] = []
+    chat.session.on_event(lambda d, e, _t: received.append(e) if isinstance(e, TTSChunk) else None)
+    browser_msg(chat, {"kind": "ui_action", "action": "say", "text": "hello there"})
+    await eventually(lambda: any(c.is_last for c in received))
+    await eventually(lambda: any(c.get("is_last") for c, _ in chat.kinds("play_audio")))
+    plays = chat.kinds("play_audio")
+    assert len(plays) == len(received)
+    assert b"".join(b[0] for _, b in plays) == b"".join(c.audio for c in received)
+    samples = np.frombuffer(b"".join(b[0] for _, b in plays), "<i2").astype(np.float64)
+    assert np.sqrt(np.mean(samples**2)) > 100  # real audio, not silence
+    for (content, buffers), chunk in zip(plays, received, strict=True):
+        assert content["sample_rate"] == chunk.sample_rate
+        assert content["generation_id"] == (chunk.generation_id or "")
+        assert content["chunk_id"]
+        assert "pcm_b64" not in content
+        assert len(buffers) == 1
+
+
+async def test_without_binary_buffers_play_audio_carries_base64(chat: RecordingChat) -> None:
+    chat.binary_buffers = False
+    chat.say("hello there")
+    await eventually(lambda: any(c.get("is_last") for c, _ in chat.kinds("play_audio")))
+    plays = chat.kinds("play_audio")
+    assert all(buffers == [] for _, buffers in plays)
+    pcm = b"".join(base64.b64decode(c["pcm_b64"]) for c, _ in plays)
+    assert len(pcm) > RATE  # more than half a second of audio
+    assert np.abs(np.frombuffer(pcm, "<i2")).max() > 1000
+
+
+async def test_interrupt_stops_playback_and_marks_what_was_heard(chat: RecordingChat) -> None:
+    chat.say("tell me a long story please")
+    first = await eventually(lambda: chat.kinds("play_audio"))
+    content, buffers = first[0]
+    total = len(buffers[0]) // 2
+    # The browser reports the first chunk fully played, then the user interrupts.
+    browser_msg(
+        chat,
+        {
+            "kind": "playback_progress",
+            "chunk_id": content["chunk_id"],
+            "played_samples": total,
+            "total_samples": total,
+            "flushed": False,
+        },
+    )
+    browser_msg(chat, {"kind": "ui_action", "action": "interrupt"})
+    stops = await eventually(lambda: chat.kinds("stop_playback"))
+    assert stops[0][0]["reason"] == "user"
+    message = await eventually(
+        lambda: next((m for m in chat.messages if m["interrupted"]), None), timeout=10
+    )
+    assert message["role"] == "assistant"
+    assert message["heard_text"] is not None
+    assert message["text"].startswith(message["heard_text"].rstrip(" .…"))
+    assert chat.last_error == ""
+
+
+async def test_server_text_reaches_the_widget_verbatim() -> None:
+    widget = VoiceChat(config_id="deterministic", emulator="inprocess")
+    hostile = '<img src=x onerror="window.__xss=1"> & </li><script>alert(1)</script>'
+    widget.session.handle_event(Transcription(transcript=hostile, is_final=False))
+    assert widget.interim_transcript == hostile
+    widget.session.handle_event(Transcription(transcript=hostile, is_final=True))
+    assert widget.messages[-1]["role"] == "user"
+    assert widget.messages[-1]["text"] == hostile
+    widget.close()
+
+
+async def test_synced_and_saved_state_never_contain_the_api_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env_key = f"oak_envsecret_{secrets.token_hex(8)}"
+    arg_key = f"oak_argsecret_{secrets.token_hex(8)}"
+    monkeypatch.setenv("NEXTEVI_API_KEY", env_key)
+    async with Emulator() as emulator:
+        widget = VoiceChat(api_key=arg_key, url=emulator.url, config_id="deterministic")
+        widget.connect()
+        await widget.session.wait_until("connected", timeout=30)
+        widget.say("hello there")
+        await eventually(lambda: any(m["role"] == "assistant" for m in widget.messages))
+        state = json.dumps(widget.get_state(), default=repr)
+        saved = json.dumps(ipywidgets.embed.embed_data(views=[widget]), default=repr)
+        texts = [state, saved, repr(widget), str(widget), repr(widget.session), widget.last_error]
+        assert widget.connection_id
+        assert widget.connection_id in state  # the dump holds the live state
+        for text in texts:
+            assert arg_key not in text
+            assert env_key not in text
+            assert "api_key" not in text
+            assert str(emulator.port) not in text  # no URL at all
+        widget.close()
+        await eventually(lambda: widget.session.state == "disconnected", timeout=15)
+
+
+async def test_errors_in_comm_messages_are_shown_not_swallowed(chat: RecordingChat) -> None:
+    browser_msg(chat, {"kind": "no_such_kind"})
+    assert "no_such_kind" in chat.last_error
+    odd = memoryview(b"\x01\x02\x03")
+    browser_msg(chat, {"kind": "audio_frame", "seq": 0, "t_capture": 0, "sample_rate": RATE}, [odd])
+    assert "audio_frame" in chat.last_error
+    tracebacks = [o["text"] for o in chat.error_output.outputs]
+    assert len(tracebacks) == 2
+    assert "ValueError" in tracebacks[1]
+
+
+async def test_client_errors_land_in_last_error(chat: RecordingChat) -> None:
+    browser_msg(chat, {"kind": "client_error", "code": "mic_denied", "message": "Denied."})
+    await eventually(lambda: "mic_denied" in chat.session.last_error)
+    assert "Denied." in chat.last_error
+
+
+def test_one_view_holds_the_microphone() -> None:
+    widget = VoiceChat(config_id="deterministic", emulator="inprocess")
+    browser_msg(widget, {"kind": "capture_state", "capturing": True, "view_id": "a"})
+    browser_msg(widget, {"kind": "capture_state", "capturing": True, "view_id": "b"})
+    assert widget.capture_view == "a"
+    browser_msg(widget, {"kind": "capture_state", "capturing": False, "view_id": "b"})
+    assert widget.capture_view == "a"
+    browser_msg(
+        widget, {"kind": "capture_state", "capturing": True, "view_id": "b", "take_over": True}
+    )
+    assert widget.capture_view == "b"
+    browser_msg(widget, {"kind": "capture_state", "capturing": False, "view_id": "b"})
+    assert widget.capture_view == ""
+    widget.close()
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1.0)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def test_closing_the_widget_closes_its_session_and_emulator_process() -> None:
+    widget = VoiceChat(config_id="deterministic", emulator="process")
+    widget.connect()
+    await widget.session.wait_until("connected", timeout=60)
+    url = widget.session.url
+    assert url is not None
+    port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    assert _port_open(port)
+    widget.close()
+    await eventually(lambda: widget.session.state == "disconnected", timeout=20)
+    await eventually(lambda: not _port_open(port), timeout=20)
+
+
+async def test_a_session_passed_in_stays_open() -> None:
+    from nextevi_widgets.session import VoiceSession
+
+    session = VoiceSession(config_id="deterministic", emulator="inprocess")
+    session.start()
+    await session.wait_until("connected", timeout=30)
+    widget = VoiceChat(session=session)
+    assert widget.state == "connected"
+    widget.close()
+    await asyncio.sleep(0.2)
+    assert session.state == "connected"
+    task = session.close()
+    assert task is not None
+    await task
