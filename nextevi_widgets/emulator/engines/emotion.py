@@ -204,26 +204,24 @@ class ProsodyEmotionAnalyzer:
     interims never count twice and an utterance is never compared with itself.
     """
 
-    _HEAD = 1600  # samples compared to tell a growing utterance from a new one
-
     def __init__(self, model: ArousalModel | None = None) -> None:
         self.model = model or ArousalModel()
-        self._pending_head: Int16Array | None = None
+        self._pending_audio: Int16Array | None = None
         self._pending: ProsodyFeatures | None = None
         self.last_valence = 0.0
         self.last_arousal = 0.5
 
     def _track(self, audio: Int16Array, features: ProsodyFeatures) -> None:
-        head = self._pending_head
+        previous = self._pending_audio
+        # The same utterance, grown: the previous call's audio is an exact prefix of this one.
         same = (
-            head is not None
-            and audio.size >= head.size
-            and bool(np.array_equal(audio[: head.size], head))
+            previous is not None
+            and audio.size >= previous.size
+            and bool(np.array_equal(audio[: previous.size], previous))
         )
         if not same and self._pending is not None:
             self.model.add_to_baseline(self._pending)
-        if not same or (head is not None and head.size < self._HEAD):
-            self._pending_head = audio[: self._HEAD].copy()
+        self._pending_audio = audio.copy()
         self._pending = features
 
     def arousal(self, audio: Int16Array) -> float:
