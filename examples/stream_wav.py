@@ -4,6 +4,7 @@ Usage: nextevi-widgets emulator --port 8001 &  then  python examples/stream_wav.
 """
 
 import asyncio
+import os
 import sys
 
 from nextevi_widgets.client import (
@@ -18,9 +19,8 @@ from nextevi_widgets.client.audio import iter_frames, read_wav_as_pcm16
 
 async def main(path: str) -> None:
     tts_seconds = 0.0
-    async with NextEVIClient(
-        url="ws://127.0.0.1:8001/ws/voice", api_key="oak_local_demo_key", config_id="default"
-    ) as client:
+    url = os.environ.get("NEXTEVI_WEBSOCKET_URL", "ws://127.0.0.1:8001/ws/voice")
+    async with NextEVIClient(url=url, api_key="oak_local_demo_key", config_id="default") as client:
         for frame in iter_frames(read_wav_as_pcm16(path) + bytes(48_000)):  # + 1 s of silence
             await client.send_audio(frame)
             await asyncio.sleep(0.02)  # real-time pace
