@@ -34,9 +34,13 @@ _TOPIC = re.compile(
 )
 _MY_THING = re.compile(r"\bmy\s+([a-z][a-z']{2,20})\b", re.I)
 _FEELING = re.compile(
-    r"\bi(?:'m| am| feel| felt| was| have been|'ve been)\s+"
-    r"(?:so |really |very |a bit |quite |kind of |pretty )?([a-z]+)\b",
-    re.I,
+    r"\bi(?:'m| am| feel| felt| was| have been|'ve been)((?:\s+[a-z']+){1,3})", re.I
+)
+_INTENSIFIERS = frozenset(
+    re.findall(r"[a-z]+", "so really very quite too pretty kind of a bit rather just little")
+)
+_NOT_FEELINGS = frozenset(
+    re.findall(r"[a-z]+", "not no never going gonna like that the it to in at")
 )
 _NOT_NAMES = frozenset({"not", "so", "very", "really", "just", "feeling", "going", "a", "the"})
 _NOT_TOPICS = frozenset({"name", "self", "own", "god", "goodness"})
@@ -160,10 +164,7 @@ class RuleResponder:
         if any(w.startswith(_THANKS) for w in words):
             parts.append(f"You're welcome{address}.")
 
-        feeling_match = _FEELING.search(text)
-        feeling = feeling_match.group(1).lower() if feeling_match else None
-        if feeling in ("not", "no", "never"):
-            feeling = None
+        feeling = _feeling_word(text)
         social = bool(parts)  # a greeting or thanks: no reflection unless a feeling was named
         if feeling or (emotion != "neutral" and not social):
             template = _EMPATHY.get(emotion, _EMPATHY["neutral"])
@@ -201,6 +202,21 @@ class RuleResponder:
                 # "about my job" -> stored as "my job" so replies can say "your job".
                 has_my = re.search(rf"\bmy\s+{re.escape(value)}", text, re.I) is not None
                 memory.topics.append(("my " if has_my else "the ") + value)
+
+
+def _feeling_word(text: str) -> str | None:
+    """The sentiment-bearing word after "I feel / I am ...", intensifiers skipped."""
+    match = _FEELING.search(text)
+    if match is None:
+        return None
+    for word in match.group(1).lower().split():
+        if word in _INTENSIFIERS:
+            continue
+        # Only words that carry sentiment count: "I am Sam" names no feeling.
+        if word in _NOT_FEELINGS or len(word) < 3 or text_valence(word) == 0.0:
+            return None
+        return word
+    return None
 
 
 def _yours(topic: str) -> str:
