@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from engine_support import Int16Array, word_error_rate, words_of
+from engine_support import Int16Array, to_engine_rate, word_error_rate, words_of
 
 from nextevi_widgets.emulator.engines.base import EngineUnavailableError, SpeechRecognizer
 from nextevi_widgets.emulator.engines.stt import (
@@ -17,6 +17,7 @@ from nextevi_widgets.emulator.engines.stt import (
     WhisperRecognizer,
     phrases_to_jsgf,
 )
+from nextevi_widgets.emulator.engines.tts import EspeakSynthesizer
 
 pytestmark = pytest.mark.engines
 
@@ -94,6 +95,15 @@ def test_no_audio_gives_no_words(phrase_recognizer: PocketSphinxRecognizer) -> N
     result = phrase_recognizer.end_utterance()
     assert result.text == ""
     assert result.words == ()
+
+
+def test_silence_gives_no_words_in_lm_mode() -> None:
+    """Silence after real speech (the decoder has adapted to a voice) yields no words."""
+    recognizer = PocketSphinxRecognizer(pool=DecoderPool())
+    _, heard = recognise(recognizer, to_engine_rate(EspeakSynthesizer().synthesize("Hi there")))
+    assert heard
+    _, text = recognise(recognizer, np.zeros(24_000, np.int16))
+    assert text == ""
 
 
 def test_unknown_words_are_rejected() -> None:

