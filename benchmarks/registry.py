@@ -19,12 +19,12 @@ class Entry:
 
 MODULES: dict[str, Entry] = {
     "calibration": Entry("benchmarks.bench_calibration", 30, 10),
-    "browser_audio": Entry("benchmarks.bench_browser_audio", 240, 45),
+    "browser_audio": Entry("benchmarks.bench_browser_audio", 240, 40),
     "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 150, 20),
     "playback": Entry("benchmarks.bench_playback", 120, 10),
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
-    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 180, 45),
-    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 180, 30),
+    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
+    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 
