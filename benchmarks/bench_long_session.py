@@ -1,0 +1,129 @@
+"""A one-hour session fast-forwarded through ``VoiceSession.handle_event`` with synthetic
+events (a user turn and an assistant reply with audio every 10 s of session time), in this
+process with no network. Reports RSS growth over the hour, and the cost of folding one event at
+the start and at the end of the hour (the ratio shows whether long sessions get slower).
+When ``nextevi_widgets.timeline`` is available, also the emotion plot's redraw time at full
+history."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import time
+from collections.abc import Iterator
+
+import numpy as np
+import psutil  # type: ignore[import-untyped]
+
+from nextevi_widgets.client.messages import (
+    EmotionScore,
+    EmotionUpdate,
+    LLMResponseChunk,
+    Transcription,
+    TTSChunk,
+)
+from nextevi_widgets.session import VoiceSession
+
+from .harness import BenchSpec, Context, Goal, Metric, median
+
+TURN_S = 10.0
+EMOTIONS = ("joy", "sadness", "anger", "fear", "surprise", "neutral")
+
+
+def _turn_events(turn: int, rng: np.random.Generator) -> Iterator[tuple[float, object]]:
+    """(session seconds, event) for one user turn and one assistant reply."""
+    t0 = turn * TURN_S
+    words = [f"word{turn}_{i}" for i in range(8)]
+    for i in range(1, len(words) + 1):
+        yield t0 + 0.3 * i, Transcription(transcript=" ".join(words[:i]), is_final=False)
+    yield t0 + 2.8, Transcription(transcript=" ".join(words), is_final=True)
+    for k in range(4):
+        scores = rng.dirichlet(np.ones(len(EMOTIONS)))
+        emotions = tuple(EmotionScore(n, float(s)) for n, s in zip(EMOTIONS, scores, strict=True))
+        yield t0 + 0.5 + 0.6 * k, EmotionUpdate(emotions=emotions)
+    gen = f"g{turn}"
+    reply = [f"reply{turn}_{i} " for i in range(12)]
+    for i, delta in enumerate(reply):
+        yield t0 + 3.3 + 0.05 * i, LLMResponseChunk(content=delta, generation_id=gen)
+    yield t0 + 4.0, LLMResponseChunk(content="".join(reply), is_final=True, generation_id=gen)
+    pcm = bytes(2 * 4800)  # 0.2 s chunks, 5 s of assistant audio per turn
+    for c in range(25):
+        yield (
+            t0 + 3.4 + 0.2 * c,
+            TTSChunk(audio=pcm, chunk_id=f"{gen}-{c}", generation_id=gen, is_last=c == 24),
+        )
+
+
+def _rss_mb() -> float:
+    gc.collect()
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+async def run(ctx: Context) -> list[Metric]:
+    hours = 1.0
+    session = VoiceSession(api_key="oak_bench_unused_key_0001", config_id="x", url="ws://x")
+    session.add_audio_sink(lambda chunk: None, lambda reason: None)
+    rng = np.random.default_rng(3)
+    turns = int(hours * 3600 / TURN_S)
+    start_rss = _rss_mb()
+    early: list[float] = []
+    late: list[float] = []
+    count = 0
+    for turn in range(turns):
+        bucket = early if turn < 20 else late if turn >= turns - 20 else None
+        for at, event in _turn_events(turn, rng):
+            started = time.perf_counter()
+            session.handle_event(event, at=at)
+            if bucket is not None:
+                bucket.append((time.perf_counter() - started) * 1e6)
+            count += 1
+        if turn % 50 == 0:
+            await asyncio.sleep(0)  # let traitlets observers and tasks run as in a kernel
+    growth = _rss_mb() - start_rss
+    metrics = [
+        Metric.single(
+            "RSS growth over 1 h of session",
+            "MB",
+            growth,
+            goal=Goal("< 50 MB", growth < 50),
+            note=f"{turns} turns, {count} events; messages kept: {len(session.messages)}",
+        ),
+        Metric.from_samples(
+            "fold one event, last 20 turns",
+            "µs",
+            late,
+            baseline=f"first 20 turns {median(early):.0f} µs",
+            ratio=median(late) / median(early),
+            note="ratio of medians, end of the hour over its start (1.0 = no slowdown)",
+        ),
+    ]
+    metrics.append(_plot_redraw(session))
+    return metrics
+
+
+def _plot_redraw(session: VoiceSession) -> Metric:
+    try:
+        from nextevi_widgets import timeline
+    except ImportError:
+        return Metric(
+            "emotion plot redraw at full history",
+            "ms",
+            note="not measured: nextevi_widgets.timeline is not in this tree yet",
+            goal=Goal("<= 50 ms", None),
+        )
+    plot = timeline.EmotionPlot(session)
+    samples = []
+    for _ in range(10):
+        started = time.perf_counter()
+        plot.redraw()
+        samples.append((time.perf_counter() - started) * 1000)
+    worst = max(samples)
+    return Metric.from_samples(
+        "emotion plot redraw at full history",
+        "ms",
+        samples,
+        goal=Goal("<= 50 ms", worst <= 50),
+    )
+
+
+SPEC = BenchSpec("long_session", "one hour fast-forwarded: memory and per-event cost", run)
