@@ -44,7 +44,10 @@ export function renderTranscript(list: HTMLElement, state: TranscriptState): voi
       ]),
     );
   }
-  if (state.assistantText) {
+  // The session keeps the latest reply's text after it is final: show it once.
+  const last = state.messages[state.messages.length - 1];
+  const alreadyFinal = last !== undefined && last.role === "assistant" && last.text === state.assistantText;
+  if (state.assistantText && !alreadyFinal) {
     items.push(
       h("li", { class: "nvc-msg nvc-assistant nvc-streaming" }, [
         h("span", { class: "nvc-role", text: "Assistant" }),

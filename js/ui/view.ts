@@ -27,6 +27,15 @@ const STRATEGY_LABELS: Record<EchoStrategy, string> = {
   headphones: "Headphones",
 };
 
+const STATS_SHOWN: Array<[string, string]> = [
+  ["frames_sent", "frames sent"],
+  ["frames_dropped", "dropped"],
+  ["tts_seconds", "assistant audio s"],
+  ["queued_ms", "queued ms"],
+  ["playback_underruns", "underruns"],
+  ["reconnects", "reconnects"],
+];
+
 /** Meter fill for a level in 0..1 (or Int16 scale), with a perceptual curve. */
 function meterWidth(level: number): string {
   const norm = level > 1 ? level / 32768 : level;
@@ -147,10 +156,13 @@ export function renderView(
 
   const renderStats = (): void => {
     const stats = model.get("stats");
-    const parts = Object.entries(stats)
-      .filter(([, v]) => typeof v === "number")
-      .slice(0, 6)
-      .map(([k, v]) => `${k.replace(/_/g, " ")} ${Number.isInteger(v) ? v : (v as number).toFixed(1)}`);
+    const parts: string[] = [];
+    for (const [key, label] of STATS_SHOWN) {
+      const value = stats[key];
+      if (typeof value === "number") {
+        parts.push(`${label} ${Number.isInteger(value) ? value : value.toFixed(1)}`);
+      }
+    }
     setText(statsLine, parts.join(" · "));
   };
 
@@ -196,12 +208,23 @@ export function renderView(
       model.save_changes();
     }, 150);
   });
-  sayForm.addEventListener("submit", (event) => {
-    event.preventDefault();
+  const submitSay = (): void => {
     const text = sayInput.value.trim();
     if (!text) return;
     controller.say(text);
     sayInput.value = "";
+  };
+  sayForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submitSay();
+  });
+  // Keys typed here belong to the text box, not to the notebook's shortcuts (Enter, A, B...).
+  sayInput.addEventListener("keydown", (event) => {
+    event.stopPropagation();
+    if (event.key === "Enter") {
+      event.preventDefault();
+      submitSay();
+    }
   });
 
   const handlers: Array<[string, () => void]> = [

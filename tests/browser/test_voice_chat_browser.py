@@ -1,0 +1,202 @@
+"""VoiceChat in real JupyterLab + Debian Chromium with a fake microphone (a looped espeak-ng WAV).
+
+Each test writes a notebook, runs it in the browser, then reads facts back from the same kernel
+(see ``_lab.LabNotebook.probe``) and from the page's DOM.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._lab import CHROMIUM, LabNotebook, chromium_args, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Browser processing off: the tests look at what the microphone actually said.
+RAW_MIC = "echo_strategy='headphones'"
+
+# Wraps the session's playback reports so the test can see what the browser's player said.
+RECORD_REPORTS = """
+reports = []
+_report = chat.session.report_playback
+def _recording(*args):
+    reports.append(args)
+    _report(*args)
+chat.session.report_playback = _recording
+"""
+
+Opener = Callable[..., LabNotebook]
+
+
+def chat_cells(options: str) -> list[str]:
+    return [
+        f"from nextevi_widgets import VoiceChat\nchat = VoiceChat({options})\nchat",
+        RECORD_REPORTS,
+    ]
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z']+", text.lower()))
+
+
+def test_mic_streams_and_the_final_transcript_shows_in_kernel_and_page(
+    page: Any, open_notebook: Opener
+) -> None:
+    # Default profile: real offline recogniser on the fake microphone's speech.
+    nb = open_notebook(page, chat_cells(RAW_MIC))
+    nb.widget().locator(".nvc-mic").click()
+    nb.wait_until("chat.stats.get('frames_sent', 0) > 25", timeout=90, what="mic frames")
+    assert nb.probe("chat.capture_view") != ""
+    user_texts = nb.wait_until(
+        "[m['text'] for m in chat.messages if m['role'] == 'user' and m['text'].strip()]",
+        timeout=120,
+        what="a final user transcript",
+    )
+    from .conftest import FAKE_MIC_TEXT
+
+    assert words(user_texts[0]) & words(FAKE_MIC_TEXT), user_texts  # recognised real speech
+    final_in_page = nb.widget().locator(".nvc-msg.nvc-user:not(.nvc-interim) .nvc-text").first
+    final_in_page.wait_for(timeout=15_000)
+    assert final_in_page.text_content() == user_texts[0]
+    assert nb.probe("chat.last_error") == ""
+
+
+def test_assistant_audio_plays_and_reports_reach_the_kernel(
+    page: Any, open_notebook: Opener
+) -> None:
+    nb = open_notebook(page, chat_cells("config_id='deterministic'"))
+    widget = nb.widget()
+    widget.locator(".nvc-say-input").fill("hello there, how are you")
+    widget.locator(".nvc-say-input").press("Enter")
+    played = nb.wait_until(
+        "sum(r[1] for r in reports if not r[3])", timeout=60, what="played samples reported"
+    )
+    assert played > 0
+    assert nb.probe("chat.stats.get('tts_chunks', 0)") > 0
+    widget.locator(".nvc-msg.nvc-assistant").first.wait_for(timeout=30_000)
+    assert nb.probe("chat.last_error") == ""
+
+
+def test_barge_in_flushes_playback_and_marks_what_was_heard(
+    page: Any, open_notebook: Opener
+) -> None:
+    # The fake mic loops speech + silence: the user talks again while the assistant answers.
+    nb = open_notebook(page, chat_cells(f"config_id='deterministic', {RAW_MIC}"))
+    nb.widget().locator(".nvc-mic").click()
+    interrupted = nb.wait_until(
+        "[m for m in chat.messages if m['role'] == 'assistant' and m['interrupted']]",
+        timeout=120,
+        what="an interrupted assistant message",
+    )
+    message = interrupted[0]
+    assert message["heard_text"] is not None
+    assert message["text"].startswith(message["heard_text"].rstrip(" .…"))
+    # The browser's player flushed and said so.
+    assert nb.probe("any(r[3] for r in reports)")
+    heard = nb.widget().locator(".nvc-interrupted .nvc-heard").first
+    heard.wait_for(timeout=15_000)
+    assert "interrupted" in (heard.text_content() or "")
+
+
+@pytest.fixture
+def denied_page(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
+    """A browser that answers permission prompts with "deny" and a context without grants."""
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav, fake_ui=False)
+    )
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[])
+    yield context.new_page()
+    context.close()
+    browser.close()
+
+
+def test_denied_microphone_shows_the_doctor_message_and_last_error(
+    denied_page: Any, open_notebook: Opener
+) -> None:
+    nb = open_notebook(denied_page, chat_cells("config_id='deterministic'"))
+    widget = nb.widget()
+    widget.locator(".nvc-mic").click()
+    error = widget.locator(".nvc-error")
+    error.wait_for(state="visible", timeout=30_000)
+    text = error.text_content() or ""
+    assert "denied" in text.lower()
+    assert "send_file" in text  # points to the fallbacks
+    last_error = nb.wait_until("chat.session.last_error", timeout=30, what="last_error")
+    assert last_error.startswith("mic_denied")
+    # The failed view released its claim on the microphone.
+    assert nb.wait_until("chat.capture_view == ''", timeout=15, what="capture released")
+
+
+XSS = '<img src=x onerror="window.__xss=1"> hi <b>bold</b>'
+
+
+def test_transcript_markup_is_shown_as_text_and_never_runs(
+    page: Any, open_notebook: Opener
+) -> None:
+    nb = open_notebook(page, chat_cells("config_id='deterministic'"))
+    nb.execute(
+        "from nextevi_widgets.client.messages import Transcription, LLMResponseChunk\n"
+        f"chat.session.handle_event(Transcription(transcript={XSS!r}, is_final=False))\n"
+    )
+    widget = nb.widget()
+    interim = widget.locator(".nvc-interim .nvc-text")
+    interim.wait_for(timeout=15_000)
+    assert interim.text_content() == XSS
+    nb.execute(f"chat.session.handle_event(Transcription(transcript={XSS!r}, is_final=True))")
+    final = widget.locator(".nvc-msg.nvc-user:not(.nvc-interim) .nvc-text").first
+    final.wait_for(timeout=15_000)
+    assert final.text_content() == XSS
+    assert widget.locator("img").count() == 0
+    assert widget.locator("b").count() == 0
+    page.wait_for_timeout(500)  # give an onerror handler every chance to fire
+    assert page.evaluate("() => window.__xss") is None
+
+
+@pytest.fixture
+def saved_key(jupyter_lab: Any) -> str:
+    return str(jupyter_lab.test_key)
+
+
+def test_saved_notebook_with_widget_state_contains_no_api_key(
+    page: Any, open_notebook: Opener, saved_key: str
+) -> None:
+    # The key is in the kernel's environment only (set by the fixture), never in a cell.
+    cells = [
+        "import os\n"
+        "from nextevi_widgets import VoiceChat\n"
+        "from nextevi_widgets.emulator import EmulatorProcess\n"
+        "emu = EmulatorProcess(profile='deterministic').start()\n"
+        "chat = VoiceChat(api_key=os.environ['NEXTEVI_BROWSER_TEST_KEY'], url=emu.url,\n"
+        "                 config_id='deterministic')\n"
+        "chat.connect()\n"
+        "chat",
+    ]
+    nb = open_notebook(page, cells)
+    nb.wait_until("chat.state == 'connected'", timeout=60, what="connected")
+    widget = nb.widget()
+    widget.locator(".nvc-say-input").fill("hello there")
+    widget.locator(".nvc-say-input").press("Enter")
+    nb.wait_until("any(m['role'] == 'assistant' for m in chat.messages)", timeout=60)
+    connection_id = nb.probe("chat.connection_id")
+    assert connection_id
+    # Let the reply's state reach the page before saving.
+    widget.locator(".nvc-msg.nvc-assistant").first.wait_for(timeout=30_000)
+
+    def saved_with_state() -> str | None:
+        nb.save()
+        text = nb.path.read_text()
+        data = json.loads(text)
+        state = data.get("metadata", {}).get("widgets", {})
+        return text if connection_id in json.dumps(state) else None
+
+    text = wait_for(saved_with_state, timeout=30, interval=1.0, what="widget state in the file")
+    assert saved_key not in text
+    assert "NEXTEVI_BROWSER_TEST_KEY" in text  # the cell names the variable, not the value
+    assert saved_key not in page.content()
+    nb.execute("chat.close(); emu.stop()")
