@@ -186,7 +186,12 @@ class Lab:
         (self.root / name).write_text(json.dumps(nb))
         page = await self.context.new_page()
         page.on("websocket", self._on_websocket)
-        await page.goto(f"{self.base}/lab/tree/{name}?token={TOKEN}", timeout=timeout * 1000)
+        # A workspace of its own per notebook (reset): only this notebook is open and current.
+        workspace = name.replace(".", "-")
+        await page.goto(
+            f"{self.base}/lab/workspaces/{workspace}/tree/{name}?reset&token={TOKEN}",
+            timeout=timeout * 1000,
+        )
         await page.wait_for_selector(".jp-Notebook", timeout=timeout * 1000)
         await page.wait_for_function(
             """() => {
