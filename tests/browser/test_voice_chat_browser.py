@@ -200,3 +200,31 @@ def test_saved_notebook_with_widget_state_contains_no_api_key(
     assert "NEXTEVI_BROWSER_TEST_KEY" in text  # the cell names the variable, not the value
     assert saved_key not in page.content()
     nb.execute("chat.close(); emu.stop()")
+
+
+def test_two_views_share_one_microphone(page: Any, open_notebook: Opener) -> None:
+    nb = open_notebook(
+        page, [*chat_cells(f"config_id='deterministic', {RAW_MIC}"), "display(chat)"]
+    )
+    views = page.locator(".nextevi-voice-chat")
+    wait_for(lambda: views.count() == 2, timeout=30, what="two views")
+    first, second = views.nth(0), views.nth(1)
+    first.locator(".nvc-mic").click()
+    nb.wait_until("chat.stats.get('frames_sent', 0) > 10", timeout=60, what="mic frames")
+    first_id = first.get_attribute("data-view-id")
+    assert nb.probe("chat.capture_view") == first_id
+    notice = second.locator(".nvc-notice")
+    notice.wait_for(state="visible", timeout=15_000)
+    assert "another view" in (notice.text_content() or "")
+    # Taking the mic over in the second view stops the first.
+    second.locator(".nvc-mic").click()
+    second_id = second.get_attribute("data-view-id")
+    nb.wait_until(f"chat.capture_view == {second_id!r}", timeout=30, what="take over")
+    wait_for(
+        lambda: (
+            first.get_attribute("data-capture") == "elsewhere"
+            and second.get_attribute("data-capture") == "on"
+        ),
+        timeout=30,
+        what="capture moved to the second view",
+    )
