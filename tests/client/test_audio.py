@@ -45,7 +45,7 @@ def test_int16_and_big_endian_int16_become_little_endian() -> None:
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float_is_clipped_and_scaled(dtype: type) -> None:
-    x = np.array([0.0, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0, np.nan], dtype=dtype)
+    x: np.ndarray = np.array([0.0, 0.5, -0.5, 1.0, -1.0, 3.0, -3.0, np.nan], dtype=dtype)
     out = np.frombuffer(to_pcm16(x), dtype="<i2")
     assert out.tolist() == [0, 16384, -16384, 32767, -32767, 32767, -32767, 0]
 

@@ -351,7 +351,12 @@ async def test_close_is_clean_idempotent_and_keeps_pending_events() -> None:
         client = make_client(server)
         # Wait (via a callback, without consuming) until the three transcriptions arrived.
         got = asyncio.Event()
-        client.on(Transcription, lambda e: e.transcript == "t2" and got.set())
+
+        def on_transcription(event: Transcription) -> None:
+            if event.transcript == "t2":
+                got.set()
+
+        client.on(Transcription, on_transcription)
         await client.connect()
         await asyncio.wait_for(got.wait(), TIMEOUT)
         await client.close()

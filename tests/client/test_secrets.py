@@ -5,6 +5,7 @@ reach the server."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from client_servers import ScriptedServer, Session
@@ -24,7 +25,9 @@ def _leaks(texts: list[str]) -> list[str]:
 @pytest.mark.parametrize("auth", ["api_key", "access_token"])
 async def test_secrets_appear_nowhere(caplog: pytest.LogCaptureFixture, auth: str) -> None:
     caplog.set_level(logging.DEBUG)
-    credentials = {"api_key": CANARY_KEY} if auth == "api_key" else {"access_token": CANARY_TOKEN}
+    credentials: dict[str, Any] = (
+        {"api_key": CANARY_KEY} if auth == "api_key" else {"access_token": CANARY_TOKEN}
+    )
     secret = CANARY_KEY if auth == "api_key" else CANARY_TOKEN
 
     async def script(s: Session) -> None:
