@@ -21,6 +21,8 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from nextevi_widgets.client.client import NextEVIClient
+from nextevi_widgets.client.events import Event
 from nextevi_widgets.client.messages import ConnectionMetadata, ServerMessage
 
 Script = Callable[["Session"], Awaitable[None]]
@@ -28,6 +30,24 @@ Reject = Callable[[int], int | None]
 
 TIMEOUT = 10.0
 """Generous guard against hangs; never a performance expectation."""
+
+KEY = "oak_clienttest_0123456789"
+
+
+def make_client(server: ScriptedServer, **kwargs: Any) -> NextEVIClient:
+    """A client for ``server`` with test credentials and a short backoff."""
+    kwargs.setdefault("reconnect_base_delay", 0.01)
+    kwargs.setdefault("reconnect_max_delay", 0.05)
+    return NextEVIClient(api_key=KEY, config_id="cfg-1", url=server.url, **kwargs)
+
+
+async def collect(client: NextEVIClient) -> list[Event]:
+    """Every event until iteration ends (after Disconnected)."""
+
+    async def run() -> list[Event]:
+        return [event async for event in client]
+
+    return await asyncio.wait_for(run(), TIMEOUT)
 
 
 @dataclass

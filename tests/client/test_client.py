@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from client_servers import TIMEOUT, ScriptedServer, Session
+from client_servers import KEY, TIMEOUT, ScriptedServer, Session, collect, make_client
 
 from nextevi_widgets.client.client import NextEVIClient
 from nextevi_widgets.client.errors import ClientClosedError, NextEVIError
@@ -28,23 +28,6 @@ from nextevi_widgets.client.messages import (
     TurnDetection,
     UnknownMessage,
 )
-
-KEY = "oak_clienttest_0123456789"
-
-
-def make_client(server: ScriptedServer, **kwargs: Any) -> NextEVIClient:
-    kwargs.setdefault("reconnect_base_delay", 0.01)
-    kwargs.setdefault("reconnect_max_delay", 0.05)
-    return NextEVIClient(api_key=KEY, config_id="cfg-1", url=server.url, **kwargs)
-
-
-async def collect(client: NextEVIClient) -> list[Event]:
-    """Every event until iteration ends (after Disconnected)."""
-
-    async def run() -> list[Event]:
-        return [event async for event in client]
-
-    return await asyncio.wait_for(run(), TIMEOUT)
 
 
 def server_events(events: list[Event]) -> list[Event]:

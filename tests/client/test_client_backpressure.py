@@ -7,8 +7,7 @@ import asyncio
 import json
 
 import numpy as np
-from client_servers import TIMEOUT, ScriptedServer, Session
-from test_client import collect, make_client
+from client_servers import TIMEOUT, ScriptedServer, Session, collect, make_client
 
 from nextevi_widgets.client.events import Disconnected
 

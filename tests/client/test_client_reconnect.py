@@ -8,8 +8,7 @@ import asyncio
 import json
 
 import pytest
-from client_servers import TIMEOUT, ScriptedServer, Session
-from test_client import KEY, collect, make_client
+from client_servers import KEY, TIMEOUT, ScriptedServer, Session, collect, make_client
 
 from nextevi_widgets.client.errors import (
     AuthenticationError,

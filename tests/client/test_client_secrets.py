@@ -8,8 +8,7 @@ import logging
 from typing import Any
 
 import pytest
-from client_servers import ScriptedServer, Session
-from test_client import collect
+from client_servers import ScriptedServer, Session, collect
 
 from nextevi_widgets.client.client import NextEVIClient
 from nextevi_widgets.client.errors import AuthenticationError, NextEVIError
