@@ -15,7 +15,7 @@ import pytest
 from client_servers import KEY, TIMEOUT, ScriptedServer, Session, collect, make_client
 
 from nextevi_widgets.client.client import NextEVIClient
-from nextevi_widgets.client.errors import ClientClosedError, NextEVIError
+from nextevi_widgets.client.errors import ClientClosedError, ConfigurationError, NextEVIError
 from nextevi_widgets.client.events import Connected, Disconnected, Event, ProtocolError
 from nextevi_widgets.client.messages import (
     ConnectionMetadata,
@@ -422,3 +422,50 @@ async def test_first_connect_to_a_dead_port_fails_fast() -> None:
 async def _until(predicate: Any) -> None:
     while not predicate():  # noqa: ASYNC110 (polls plain counters, no event to wait on)
         await asyncio.sleep(0.005)
+
+
+async def test_repr_shows_state_and_redacted_url() -> None:
+    async def script(s: Session) -> None:
+        await s.send_metadata()
+        await s.drain()
+
+    async with ScriptedServer(script) as server:
+        client = make_client(server)
+        assert "state='disconnected'" in repr(client)
+        assert "api_key=***" in client.url
+        await client.connect()
+        text = repr(client)
+        await client.close()
+    assert "state='connected'" in text
+    assert f"/ws/voice/{client.connection_id}?api_key=***&config_id=cfg-1" in text
+    assert KEY not in text
+
+
+async def test_send_audio_nowait_from_another_thread_is_refused() -> None:
+    async def script(s: Session) -> None:
+        await s.send_metadata()
+        await s.drain()
+
+    async with ScriptedServer(script) as server:
+        client = make_client(server)
+        await client.connect()
+        with pytest.raises(RuntimeError, match="loop's thread"):
+            await asyncio.to_thread(client.send_audio_nowait, bytes(960))
+        await client.close()
+
+
+def test_missing_config_fails_at_construction_without_the_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("NEXTEVI_CONFIG_ID", "NEXTEVI_API_KEY", "NEXTEVI_ACCESS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError, match="config_id") as info:
+        NextEVIClient(api_key=KEY)
+    assert KEY not in str(info.value)
+    monkeypatch.setenv("NEXTEVI_API_KEY", KEY)
+    monkeypatch.setenv("NEXTEVI_CONFIG_ID", "cfg-env")
+    monkeypatch.setenv("NEXTEVI_BASE_URL", "emulator.local:8001")
+    client = NextEVIClient()
+    assert client.url.startswith("wss://emulator.local:8001/ws/voice/")
+    assert "config_id=cfg-env" in client.url
+    assert KEY not in repr(client)
