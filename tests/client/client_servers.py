@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -104,12 +103,9 @@ class Session:
 class ScriptedServer:
     """``async with ScriptedServer(script) as server: server.url``."""
 
-    def __init__(
-        self, script: Script, *, reject: Reject | None = None, rcvbuf: int | None = None
-    ) -> None:
+    def __init__(self, script: Script, *, reject: Reject | None = None) -> None:
         self._script = script
         self._reject = reject
-        self._rcvbuf = rcvbuf
         self._server: Server | None = None
         self.attempts = 0
         """HTTP upgrade requests seen (accepted or rejected)."""
@@ -155,13 +151,7 @@ class ScriptedServer:
 
     async def __aenter__(self) -> ScriptedServer:
         kwargs: dict[str, Any] = {"process_request": self._process_request, "compression": None}
-        if self._rcvbuf is None:
-            self._server = await serve(self._handle, "127.0.0.1", 0, **kwargs)
-        else:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self._rcvbuf)
-            sock.bind(("127.0.0.1", 0))
-            self._server = await serve(self._handle, sock=sock, **kwargs)
+        self._server = await serve(self._handle, "127.0.0.1", 0, **kwargs)
         return self
 
     async def __aexit__(

@@ -17,6 +17,7 @@ MAX_FRAMES = 8
 
 async def test_stalled_server_never_blocks_the_caller_and_bounds_memory() -> None:
     resume = asyncio.Event()
+    got_text = asyncio.Event()
 
     async def script(s: Session) -> None:
         await s.send_metadata()
@@ -25,9 +26,10 @@ async def test_stalled_server_never_blocks_the_caller_and_bounds_memory() -> Non
         await asyncio.wait_for(resume.wait(), TIMEOUT)
         s.ws.transport.resume_reading()
         await s.wait_for_type("text_input")
-        await s.ws.close()
+        got_text.set()
+        await s.drain()  # keep reading so the client's closing handshake gets through
 
-    async with ScriptedServer(script, rcvbuf=4096) as server:
+    async with ScriptedServer(script) as server:
         client = make_client(server, max_queued_frames=MAX_FRAMES)
         await client.connect()
         frame = np.full(FRAME // 2, 1000, dtype="<i2").tobytes()
@@ -35,7 +37,7 @@ async def test_stalled_server_never_blocks_the_caller_and_bounds_memory() -> Non
         peak_queued_bytes = 0
         # Keep streaming (yielding to the loop between frames, as a real producer does) until
         # the stalled network forces drops; 40 MB is far beyond any socket buffer.
-        while client.stats.frames_dropped < 50 and sent < 8000:
+        while client.stats.frames_dropped < 50 and sent < 8000:  # 8000 frames = 38 MB
             await asyncio.wait_for(client.send_audio(frame), TIMEOUT)
             sent += 1
             peak_queued_bytes = max(peak_queued_bytes, client._outbox.audio_bytes)
@@ -57,6 +59,8 @@ async def test_stalled_server_never_blocks_the_caller_and_bounds_memory() -> Non
         # Control messages are never dropped: queued now, delivered once reading resumes.
         await asyncio.wait_for(client.send_text("still there?"), TIMEOUT)
         resume.set()
+        await asyncio.wait_for(got_text.wait(), TIMEOUT)
+        await client.close()
         events = await collect(client)
 
     last = events[-1]
