@@ -1,0 +1,186 @@
+"""Turn a session's wire events into timeline samples, turns and interruptions.
+
+Only events are used (never session internals), so a live session, a recording and a replay
+produce the same timeline. The rules:
+
+* **Samples**: every ``emotion_update``; the emotions carried by a final ``transcription``
+  (source ``"transcription"``) when that source is enabled.
+* **User turns** run from the first transcription of an utterance (``speech_started`` or the
+  first interim) to the last voiced microphone frame before the final transcript (else the
+  final transcript's time). Text input is a zero-length user turn.
+* **Assistant turns** run while its audio plays, estimated the way a player without reports
+  plays it: chunks back to back from their arrival. An interruption cuts the turn there and
+  marks it interrupted; late chunks of a cut reply are ignored. A reply with no audio spans
+  its text chunks.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..client.messages import (
+    EmotionUpdate,
+    Interrupt,
+    Interruption,
+    LLMResponseChunk,
+    TextInput,
+    Transcription,
+    TTSChunk,
+)
+
+if TYPE_CHECKING:
+    from .core import EmotionTimeline, Source
+
+__all__ = ["VOICED_DBFS", "PlayoutEstimate", "TimelineFeeder", "frame_dbfs"]
+
+VOICED_DBFS = -45.0
+"""A microphone frame louder than this counts as speech (for the end of a user turn)."""
+INTERRUPTION_MERGE = 0.5
+"""Interruptions closer than this (seconds) are one barge-in."""
+
+
+def frame_dbfs(pcm: bytes) -> float:
+    """RMS level of PCM16 LE bytes in dBFS (-120 for silence or nothing)."""
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
+    if samples.size == 0:
+        return -120.0
+    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64)))))
+    return 20.0 * float(np.log10(rms / 32768.0 + 1e-6))
+
+
+class PlayoutEstimate:
+    """When each assistant chunk plays if chunks play back to back from their arrival."""
+
+    def __init__(self) -> None:
+        self.end = 0.0
+        self.current: str | None = None
+        self.interrupted: deque[str] = deque(maxlen=64)
+        self.first_start: float | None = None
+
+    def place(self, generation: str, arrival: float, seconds: float) -> float | None:
+        """Start time of a chunk, or None for a late chunk of an interrupted reply."""
+        if generation in self.interrupted:
+            return None
+        if generation != self.current:
+            self.current = generation
+            self.first_start = None
+        start = max(arrival, self.end)
+        self.end = start + seconds
+        if self.first_start is None:
+            self.first_start = start
+        return start
+
+    def cut(self, at: float) -> str | None:
+        """Flush at ``at``; returns the reply that was still playing (if any)."""
+        playing = self.current if self.current is not None and self.end > at else None
+        if self.current is not None:
+            self.interrupted.append(self.current)
+        self.end = min(self.end, at)
+        self.current = None
+        return playing
+
+
+class TimelineFeeder:
+    """An ``on_event`` listener that fills an :class:`EmotionTimeline`."""
+
+    def __init__(
+        self,
+        timeline: EmotionTimeline,
+        *,
+        sources: Iterable[Source] = ("emotion_update", "transcription"),
+    ) -> None:
+        self.timeline = timeline
+        self.sources = frozenset(sources)
+        self.utterance_start: float | None = None
+        self.last_voiced: float | None = None
+        self.playout = PlayoutEstimate()
+        self.text_spans: dict[str, float] = {}
+        self.local = 0
+        self.last_interruption: float | None = None
+
+    def __call__(self, direction: str, event: object, t: float) -> None:
+        if isinstance(event, EmotionUpdate):
+            if "emotion_update" in self.sources and event.emotions:
+                self.timeline.add(t, event.emotions, "emotion_update")
+        elif isinstance(event, Transcription):
+            self._transcription(event, t)
+        elif isinstance(event, TTSChunk):
+            self._tts(event, t)
+        elif isinstance(event, LLMResponseChunk):
+            self._text(event, t)
+        elif isinstance(event, (Interruption, Interrupt)):
+            self._interrupt(t)
+        elif isinstance(event, TextInput):
+            self.timeline.add_turn("user", t, t)
+            self._new_reply()
+        elif getattr(event, "type", None) == "audio" and direction == "out":
+            pcm = getattr(event, "pcm", b"")
+            if isinstance(pcm, bytes) and frame_dbfs(pcm) > VOICED_DBFS:
+                self.last_voiced = t
+
+    def _transcription(self, event: Transcription, t: float) -> None:
+        if not event.is_final:
+            if self.utterance_start is None and (
+                event.transcript.strip() or event.event_type == "speech_started"
+            ):
+                self.utterance_start = t
+            return
+        if event.emotions and "transcription" in self.sources:
+            self.timeline.add(t, event.emotions, "transcription")
+        start = self.utterance_start
+        self.utterance_start = None
+        if not event.transcript.strip():
+            return
+        voiced = self.last_voiced
+        in_utterance = voiced is not None and voiced <= t and (start is None or voiced >= start)
+        end = voiced if in_utterance and voiced is not None else t
+        if start is None:
+            spoken = max((w.end or 0.0 for w in event.words), default=0.0)
+            start = max(0.0, end - spoken)
+        self.timeline.add_turn("user", start, end)
+        self._new_reply()
+
+    def _new_reply(self) -> None:
+        self.playout.current = None
+
+    def _generation(self, generation_id: str | None) -> str:
+        if generation_id:
+            return generation_id
+        current = self.playout.current
+        if current is not None and current.startswith("local-"):
+            return current
+        self.local += 1
+        return f"local-{self.local}"
+
+    def _tts(self, event: TTSChunk, t: float) -> None:
+        gen = self._generation(event.generation_id)
+        start = self.playout.place(gen, t, event.duration)
+        if start is None:
+            return
+        first = self.playout.first_start if self.playout.first_start is not None else start
+        self.text_spans.pop(gen, None)
+        self.timeline.add_turn("assistant", first, self.playout.end, key=gen)
+
+    def _text(self, event: LLMResponseChunk, t: float) -> None:
+        """Until its audio arrives, a reply spans its text chunks."""
+        gen = event.generation_id
+        if not gen or gen in self.playout.interrupted or gen == self.playout.current:
+            return
+        start = self.text_spans.setdefault(gen, t)
+        while len(self.text_spans) > 16:
+            self.text_spans.pop(next(iter(self.text_spans)))
+        self.timeline.add_turn("assistant", start, t, key=gen)
+
+    def _interrupt(self, t: float) -> None:
+        # A user's interrupt and the server's confirmation are one barge-in.
+        if self.last_interruption is None or t - self.last_interruption > INTERRUPTION_MERGE:
+            self.timeline.mark_interruption(t)
+        self.last_interruption = t
+        playing = self.playout.cut(t)
+        if playing is not None and self.playout.first_start is not None:
+            start = min(self.playout.first_start, t)
+            self.timeline.add_turn("assistant", start, t, interrupted=True, key=playing)

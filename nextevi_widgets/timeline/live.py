@@ -1,0 +1,321 @@
+"""``EmotionPlot``: a live emotion timeline widget.
+
+Rendering never runs on the event loop: each redraw snapshots the timeline on the loop, draws
+it with Agg on a private Figure in a one-thread executor, and assigns the PNG back to the
+``image`` trait on the loop (the front end, ``js/plot.ts``, shows it through a Blob URL).
+Redraws start at most ``max_fps`` times a second; changes that arrive meanwhile coalesce into
+one pending redraw.
+
+With the ``%matplotlib widget`` (ipympl) backend active, the plot is an interactive ipympl
+canvas instead (zoom and pan); ipympl's canvas must be drawn on the kernel thread, so that mode
+draws on the loop at the same capped rate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import html
+import logging
+import statistics
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+import anywidget
+import traitlets
+
+from .core import EmotionTimeline
+from .render import PngRenderer, RenderResult
+
+if TYPE_CHECKING:
+    from ..session import VoiceSession
+
+__all__ = ["EmotionPlot"]
+
+logger = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).resolve().parent.parent / "static"
+_TIMINGS_KEPT = 500
+
+
+def _ipympl_active() -> bool:
+    import matplotlib
+
+    backend = str(matplotlib.get_backend()).lower()
+    return "ipympl" in backend or backend.endswith("widget")
+
+
+class EmotionPlot(anywidget.AnyWidget):
+    """Live emotion timeline of a session (or of a timeline you feed), redrawn as data arrives.
+
+    ``source`` is a :class:`~nextevi_widgets.session.VoiceSession`, a ``VoiceChat`` (its
+    session is used) or an :class:`EmotionTimeline`. ``style`` is ``"line"``, ``"area"``
+    (stacked) or ``"heatmap"``; ``window`` shows only the last ``window`` seconds; ``top`` keeps
+    the ``top`` emotions by mean. ``interactive=None`` uses ipympl when ``%matplotlib widget``
+    is active.
+
+    Saved notebooks keep a static copy: the display bundle also holds the PNG and the
+    transcript (``image/png``, ``text/html``, ``text/plain``), shown when no kernel is there.
+    """
+
+    _esm = _STATIC / "emotion_plot.js"
+
+    image = traitlets.Bytes(b"").tag(sync=True)
+    """The latest PNG."""
+    width = traitlets.Int(720).tag(sync=True)
+    height = traitlets.Int(260)
+    alt = traitlets.Unicode("Emotion timeline").tag(sync=True)
+    style = traitlets.Enum(("line", "area", "heatmap"), default_value="line")
+    max_fps = traitlets.Float(5.0, min=0.1)
+    window = traitlets.Float(None, allow_none=True)
+    top = traitlets.Int(None, allow_none=True)
+    title = traitlets.Unicode("")
+
+    def __init__(
+        self,
+        source: VoiceSession | EmotionTimeline | Any,
+        *,
+        style: str = "line",
+        max_fps: float = 5.0,
+        window: float | None = None,
+        top: int | None = None,
+        width: int = 720,
+        height: int = 260,
+        title: str = "",
+        interactive: bool | None = None,
+    ) -> None:
+        super().__init__(
+            style=style,
+            max_fps=max_fps,
+            window=window,
+            top=top,
+            width=width,
+            height=height,
+            title=title,
+        )
+        session = getattr(source, "session", source)
+        if isinstance(source, EmotionTimeline):
+            self.timeline, self.session = source, None
+        elif hasattr(session, "on_event"):
+            self.session = session
+            self.timeline = EmotionTimeline.attach(cast("VoiceSession", session))
+        else:
+            raise TypeError("EmotionPlot needs a VoiceSession, a VoiceChat or an EmotionTimeline")
+        self._interactive = _ipympl_active() if interactive is None else interactive
+        self._renderer: PngRenderer | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._canvas_figure: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._inflight = False
+        self._pending = False
+        self._dirty = True
+        self._last_start = float("-inf")
+        self._redraws = 0
+        self._coalesced = 0
+        self._static_renders = 0
+        self._wall_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
+        self._cpu_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
+        self._unsubscribe: Callable[[], None] = self.timeline.on_change(self._on_data)
+        self.observe(self._on_option, names=["style", "window", "top", "title", "width", "height"])
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _on_option(self, _change: dict[str, Any]) -> None:
+        if self._renderer is not None:
+            self._renderer.resize(self.width, self.height)
+        self._on_data()
+
+    def _on_data(self) -> None:
+        """A change: redraw now, later (rate cap) or after the redraw in flight."""
+        self._dirty = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: drawn on display or by render()
+        self._loop = loop
+        if self._inflight:
+            self._coalesced += int(not self._pending)
+            self._pending = True
+            return
+        if self._timer is not None:
+            self._coalesced += 1
+            return
+        delay = self._last_start + 1.0 / self.max_fps - loop.time()
+        if delay > 0:
+            self._timer = loop.call_later(delay, self._start)
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        self._timer = None
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        self._last_start = loop.time()
+        self._dirty = False
+        snapshot = self.timeline.snapshot()
+        if self._interactive:
+            self._draw_interactive(snapshot)
+            return
+        self._inflight = True
+        future = loop.run_in_executor(self._worker(), self._render, snapshot)
+        future.add_done_callback(self._finish)
+
+    def _finish(self, future: asyncio.Future[RenderResult]) -> None:
+        self._inflight = False
+        if future.cancelled():
+            return
+        if future.exception() is not None:
+            logger.error("EmotionPlot render failed", exc_info=future.exception())
+        else:
+            self._publish(future.result())
+        if self._pending:
+            self._pending = False
+            self._on_data()
+
+    def _publish(self, result: RenderResult, *, live: bool = True) -> None:
+        if live:
+            self._redraws += 1
+            self._wall_ms.append(result.wall_ms)
+            self._cpu_ms.append(result.cpu_ms)
+        else:
+            self._static_renders += 1
+        self.alt = self._alt_text()
+        self.image = result.png
+
+    # ------------------------------------------------------------------ rendering
+
+    def _worker(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="nextevi-emotion-plot")
+        return self._executor
+
+    def _render(self, snapshot: EmotionTimeline) -> RenderResult:
+        if self._renderer is None:
+            self._renderer = PngRenderer(self.width, self.height)
+        return self._renderer.render(
+            snapshot,
+            style=self.style,
+            top=self.top,
+            window=self.window,
+            title=self.title or None,
+        )
+
+    def render(self) -> bytes:
+        """Draw now in the calling thread and return the PNG (redraws are automatic while a
+        loop runs; this is for scripts and saving)."""
+        self._sync_render()
+        return self.image
+
+    def _draw_interactive(self, snapshot: EmotionTimeline) -> None:
+        import time
+
+        from .draw import draw_timeline
+
+        figure = self._canvas()
+        start, cpu = time.perf_counter(), time.thread_time()
+        figure.clear()
+        ax = figure.add_subplot()
+        draw_timeline(
+            ax, snapshot, style=self.style, top=self.top, window=self.window, title=self.title
+        )
+        figure.canvas.draw_idle()
+        self._redraws += 1
+        self._wall_ms.append((time.perf_counter() - start) * 1000.0)
+        self._cpu_ms.append((time.thread_time() - cpu) * 1000.0)
+
+    def _canvas(self) -> Any:
+        if self._canvas_figure is None:
+            import matplotlib.pyplot as plt
+
+            with plt.ioff():
+                self._canvas_figure = plt.figure(
+                    figsize=(self.width / 100, self.height / 100), layout="constrained"
+                )
+        return self._canvas_figure
+
+    # ------------------------------------------------------------------ stats and display
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """``redraws`` (background), ``coalesced`` (changes folded into another redraw),
+        ``static_renders`` (drawn for display or :meth:`render`), render wall and
+        render-thread CPU milliseconds (median, p95, last) over the recent redraws."""
+        wall, cpu = sorted(self._wall_ms), sorted(self._cpu_ms)
+
+        def p95(values: list[float]) -> float | None:
+            return values[min(len(values) - 1, int(0.95 * len(values)))] if values else None
+
+        return {
+            "redraws": self._redraws,
+            "coalesced": self._coalesced,
+            "static_renders": self._static_renders,
+            "render_ms_median": statistics.median(wall) if wall else None,
+            "render_ms_p95": p95(wall),
+            "render_ms_last": self._wall_ms[-1] if self._wall_ms else None,
+            "render_cpu_ms_median": statistics.median(cpu) if cpu else None,
+            "mode": "ipympl" if self._interactive else "png",
+        }
+
+    def _alt_text(self) -> str:
+        top = ", ".join(f"{name} {score:.2f}" for name, score in self.timeline.top(3))
+        return f"Emotion timeline ({len(self.timeline)} samples){': ' + top if top else ''}"
+
+    def transcript_lines(self) -> list[str]:
+        """``role: text`` per final message of the session (empty without a session)."""
+        messages = getattr(self.session, "messages", None) or []
+        return [
+            f"{m.get('role', '?')}: {m.get('heard_text') or m.get('text', '')}"
+            for m in messages
+            if m.get("text")
+        ]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        if self._interactive:
+            return self._canvas().canvas._repr_mimebundle_(**kwargs)
+        if self._dirty or not self.image:
+            self._sync_render()
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, None)
+        data = dict(data or {})
+        lines = self.transcript_lines()
+        png_b64 = base64.b64encode(self.image).decode("ascii")
+        data["image/png"] = png_b64
+        data["text/plain"] = "\n".join([self.alt, *lines])
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        data["text/html"] = (
+            f'<div><img alt="{html.escape(self.alt)}" src="data:image/png;base64,{png_b64}"/>'
+            + (f"<ul>{items}</ul>" if items else "")
+            + "</div>"
+        )
+        return (data, meta) if meta is not None else data
+
+    def _sync_render(self) -> None:
+        """Draw for a display bundle, on a renderer of its own (a background redraw may be
+        using the shared one)."""
+        result = PngRenderer(self.width, self.height).render(
+            self.timeline.snapshot(),
+            style=self.style,
+            top=self.top,
+            window=self.window,
+            title=self.title or None,
+        )
+        self._dirty = False
+        self._publish(result, live=False)
+
+    def close(self) -> None:
+        """Stop following the data and release the render thread."""
+        self._unsubscribe()
+        if self.session is not None:
+            self.timeline.detach()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+        super().close()
