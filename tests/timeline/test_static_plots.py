@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import sys
 
-import matplotlib
 import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-from matplotlib.figure import Figure  # noqa: E402
-
-from nextevi_widgets.timeline import EmotionTimeline, plot_latency  # noqa: E402
-from nextevi_widgets.timeline.render import PngRenderer  # noqa: E402
+from nextevi_widgets.timeline import EmotionTimeline, plot_latency
+from nextevi_widgets.timeline.render import PngRenderer
 
 
 def sample() -> EmotionTimeline:
