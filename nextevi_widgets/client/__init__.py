@@ -8,6 +8,7 @@ from __future__ import annotations
 from .client import ClientStats, NextEVIClient
 from .errors import (
     AuthenticationError,
+    ClientClosedError,
     ConfigurationError,
     ConnectionClosedError,
     NextEVIError,
@@ -54,6 +55,7 @@ from .messages import (
 __all__ = [
     "AudioInput",
     "AuthenticationError",
+    "ClientClosedError",
     "ClientEvent",
     "ClientStats",
     "ConfigurationError",
