@@ -13,7 +13,7 @@ import uuid
 import wave
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar
 
 JSONDict: TypeAlias = dict[str, Any]
 Dialect: TypeAlias = Literal["both", "flat", "envelope"]
@@ -289,3 +289,63 @@ def _load_object(data: str | bytes | bytearray | memoryview | Mapping[str, Any])
     if not isinstance(msg.get("type"), str) or not msg["type"]:
         raise MessageParseError("message has no string 'type' field")
     return msg
+
+
+@dataclass(frozen=True, kw_only=True)
+class WireMessage:
+    """Base of every NextEVI message, in either direction. ``raw`` is the dict exactly as
+    received (empty when the message was built locally); it is excluded from equality so that
+    round trips compare."""
+
+    type: ClassVar[str] = ""
+    timestamp: float | None = None
+    message_id: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def payload(self) -> JSONDict:
+        """Payload fields in wire form (no envelope keys)."""
+        return {}
+
+    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
+        """Serialise with ``timestamp`` and ``message_id``; fields placed per ``dialect``."""
+        return _envelope(
+            self.type,
+            self.payload(),
+            dialect=dialect,
+            timestamp=self.timestamp,
+            message_id=self.message_id,
+        )
+
+    def to_json(self, dialect: Dialect = "both") -> str:
+        return json.dumps(self.to_wire(dialect), separators=(",", ":"))
+
+    @classmethod
+    def _common(cls, msg: Mapping[str, Any]) -> JSONDict:
+        return {
+            "timestamp": _as_float(msg.get("timestamp")),
+            "message_id": _as_opt_str(msg.get("message_id")),
+            "raw": dict(msg),
+        }
+
+
+M = TypeVar("M", bound=WireMessage)
+
+
+def _parse_with(
+    data: str | bytes | bytearray | memoryview | Mapping[str, Any],
+    registry: Mapping[str, Any],
+    fallback: type[M],
+) -> M:
+    """Decode a frame and build the model its ``type`` names (``fallback`` for unknown types).
+    Every failure becomes :class:`MessageParseError` with a short reason."""
+    msg = _load_object(data)
+    model = registry.get(msg["type"], fallback)
+    try:
+        result: M = model.from_wire(msg)
+    except MessageParseError:
+        raise
+    except (TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
+        raise MessageParseError(
+            f"malformed {msg['type']!r} message ({exc.__class__.__name__})"
+        ) from None
+    return result

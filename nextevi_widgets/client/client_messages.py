@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -13,6 +12,7 @@ from ._wire import (
     Dialect,
     JSONDict,
     MessageParseError,
+    WireMessage,
     _as_bool,
     _as_dict,
     _as_float,
@@ -21,7 +21,7 @@ from ._wire import (
     _as_str,
     _envelope,
     _field,
-    _load_object,
+    _parse_with,
     decode_pcm_payload,
 )
 
@@ -31,36 +31,8 @@ from ._wire import (
 
 
 @dataclass(frozen=True, kw_only=True)
-class ClientMessage:
+class ClientMessage(WireMessage):
     """Base of client messages; ``to_wire`` always adds ``timestamp`` and ``message_id``."""
-
-    type: ClassVar[str] = ""
-    timestamp: float | None = None
-    message_id: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def payload(self) -> JSONDict:
-        return {}
-
-    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
-        return _envelope(
-            self.type,
-            self.payload(),
-            dialect=dialect,
-            timestamp=self.timestamp,
-            message_id=self.message_id,
-        )
-
-    def to_json(self, dialect: Dialect = "both") -> str:
-        return json.dumps(self.to_wire(dialect), separators=(",", ":"))
-
-    @classmethod
-    def _common(cls, msg: Mapping[str, Any]) -> JSONDict:
-        return {
-            "timestamp": _as_float(msg.get("timestamp")),
-            "message_id": _as_opt_str(msg.get("message_id")),
-            "raw": dict(msg),
-        }
 
 
 @dataclass(frozen=True)
@@ -342,14 +314,4 @@ def parse_client_message(
 ) -> ClientMessage:
     """Parse one client JSON frame (used by the emulator). Same error contract as
     :func:`parse_server_message`."""
-    msg = _load_object(data)
-    model = _CLIENT_TYPES.get(msg["type"], UnknownClientMessage)
-    try:
-        result: ClientMessage = model.from_wire(msg)
-    except MessageParseError:
-        raise
-    except (TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
-        raise MessageParseError(
-            f"malformed {msg['type']!r} message ({exc.__class__.__name__})"
-        ) from None
-    return result
+    return _parse_with(data, _CLIENT_TYPES, UnknownClientMessage)

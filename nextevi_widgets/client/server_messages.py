@@ -13,6 +13,7 @@ from ._wire import (
     EmotionScore,
     JSONDict,
     MessageParseError,
+    WireMessage,
     _as_bool,
     _as_dict,
     _as_float,
@@ -22,7 +23,7 @@ from ._wire import (
     _as_str,
     _envelope,
     _field,
-    _load_object,
+    _parse_with,
     _wav_bytes,
     decode_pcm_payload,
     normalize_emotions,
@@ -34,36 +35,8 @@ from ._wire import (
 
 
 @dataclass(frozen=True, kw_only=True)
-class ServerMessage:
-    """Base of every server message. ``raw`` is the dict exactly as received (empty when the
-    message was built locally); it is excluded from equality so that round trips compare."""
-
-    type: ClassVar[str] = ""
-    timestamp: float | None = None
-    message_id: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-
-    def payload(self) -> JSONDict:
-        """Payload fields in wire form (no envelope keys)."""
-        return {}
-
-    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
-        """Serialise with ``timestamp`` and ``message_id``; fields placed per ``dialect``."""
-        return _envelope(
-            self.type,
-            self.payload(),
-            dialect=dialect,
-            timestamp=self.timestamp,
-            message_id=self.message_id,
-        )
-
-    @classmethod
-    def _common(cls, msg: Mapping[str, Any]) -> JSONDict:
-        return {
-            "timestamp": _as_float(msg.get("timestamp")),
-            "message_id": _as_opt_str(msg.get("message_id")),
-            "raw": dict(msg),
-        }
+class ServerMessage(WireMessage):
+    """Base of every server message (see :class:`WireMessage`)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -507,17 +480,7 @@ def parse_server_message(
     :class:`MessageParseError` when the frame is not a JSON object with a string ``type`` or when
     a known payload cannot be decoded (bad audio).
     """
-    msg = _load_object(data)
-    model = _SERVER_TYPES.get(msg["type"], UnknownMessage)
-    try:
-        result: ServerMessage = model.from_wire(msg)
-    except MessageParseError:
-        raise
-    except (TypeError, ValueError, AttributeError, RecursionError, OverflowError) as exc:
-        raise MessageParseError(
-            f"malformed {msg['type']!r} message ({exc.__class__.__name__})"
-        ) from None
-    return result
+    return _parse_with(data, _SERVER_TYPES, UnknownMessage)
 
 
 def iter_server_types() -> Sequence[str]:
