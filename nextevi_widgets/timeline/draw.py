@@ -88,7 +88,7 @@ def draw_timeline(
             for col, (label, color) in enumerate(zip(labels, colors, strict=True)):
                 ax.plot(times, data[:, col], label=label, color=color, lw=1.6, marker=".", ms=3)
             ax.set_ylim(0, 1)
-        if labels:
+        if ax.get_legend_handles_labels()[0]:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=7, frameon=False)
     else:
         ax.set_ylim(0, 1)

@@ -59,7 +59,7 @@ def plot_latency(source: Any, ax: Axes | None = None, *, title: str | None = Non
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * max(1, len(rows))), layout="constrained")
+        _, ax = plt.subplots(figsize=(8, 1.6 + 0.45 * max(1, len(rows))), layout="constrained")
     labels = []
     for y, row in enumerate(rows):
         labels.append(f"turn {row['turn']}")
