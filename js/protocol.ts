@@ -28,6 +28,14 @@ export interface PlaybackProgressMsg {
   flushed: boolean;
 }
 
+/** The chunk's first sample entered an output render quantum (once per chunk). */
+export interface PlaybackStartedMsg {
+  kind: "playback_started";
+  chunk_id: string;
+  /** When that sample plays, ms on the page clock (performance.timeOrigin + performance.now()). */
+  t_scheduled: number;
+}
+
 export interface PlaybackStatsMsg {
   kind: "playback_stats";
   underruns: number;
@@ -57,6 +65,7 @@ export interface CaptureStateMsg {
 export type BrowserMessage =
   | AudioFrameMsg
   | PlaybackProgressMsg
+  | PlaybackStartedMsg
   | PlaybackStatsMsg
   | ClientErrorMsg
   | UiActionMsg
@@ -71,6 +80,8 @@ export interface PlayAudioMsg {
   generation_id: string;
   /** Last chunk of the reply: running dry afterwards is not an underrun. */
   is_last?: boolean;
+  /** When the kernel received the chunk, epoch ms (kernel system clock); for latency figures. */
+  t_kernel?: number;
   pcm_b64?: string;
 }
 

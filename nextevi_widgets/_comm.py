@@ -60,6 +60,15 @@ class PlaybackProgressMsg(TypedDict):
     flushed: bool
 
 
+class PlaybackStartedMsg(TypedDict):
+    """The chunk's first sample entered an output render quantum (once per played chunk)."""
+
+    kind: Literal["playback_started"]
+    chunk_id: str
+    t_scheduled: float
+    """When that sample plays, ms on the page clock (epoch ms)."""
+
+
 class PlaybackStatsMsg(TypedDict):
     kind: Literal["playback_stats"]
     underruns: int
@@ -92,6 +101,7 @@ class CaptureStateMsg(TypedDict):
 BrowserMessage = (
     AudioFrameMsg
     | PlaybackProgressMsg
+    | PlaybackStartedMsg
     | PlaybackStatsMsg
     | ClientErrorMsg
     | UiActionMsg
@@ -110,6 +120,8 @@ class PlayAudioMsg(TypedDict):
     sample_rate: int
     generation_id: str
     is_last: bool
+    t_kernel: float
+    """When the kernel got the chunk from the session, epoch ms (``time.time()``)."""
     pcm_b64: NotRequired[str]
 
 

@@ -473,6 +473,15 @@ class VoiceSession(HasTraits):
             chunk_id, int(played_samples), int(total_samples), bool(flushed), self._now()
         )
 
+    def report_playback_started(self, chunk_id: str, t_scheduled_ms: float) -> None:
+        """A player scheduled the chunk's first sample to play at ``t_scheduled_ms`` (epoch ms
+        on this machine's system clock, as the widget's page clock is). The first chunk of a
+        reply sets the turn's measured ``first_played``."""
+        if self._off_loop(self.report_playback_started, chunk_id, t_scheduled_ms):
+            return
+        at = self.clock + (float(t_scheduled_ms) / 1000.0 - time.time())
+        self._events.replies.on_playback_started(chunk_id, at)
+
     def report_playback_stats(self, underruns: int, queued_ms: float) -> None:
         """The player's underrun counter and queued audio (ms)."""
         if self._off_loop(self.report_playback_stats, underruns, queued_ms):

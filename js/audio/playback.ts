@@ -11,17 +11,27 @@ import {
   type PlayerProgressMessage,
   type PlayerStatsMessage,
 } from "../worklets/messages";
+import { ContextClock, pageNowMs } from "./clock";
 import { EnvironmentError, type EnvironmentProblem, graphProblem } from "./doctor";
 import { loadWorklet } from "./worklet-loader";
 
 export type PlaybackProgress = Omit<PlayerProgressMessage, "type">;
-export type PlaybackStats = Omit<PlayerStatsMessage, "type">;
+export type PlaybackStats = Omit<PlayerStatsMessage, "type" | "contextNow">;
+
+/** A chunk's first sample entered an output render quantum. */
+export interface PlaybackScheduled {
+  id: string;
+  /** When that sample plays, on the page clock (`performance.timeOrigin + performance.now()`, ms). */
+  tScheduled: number;
+}
 
 export interface TtsPlayerCallbacks {
   /** Per chunk, about every 50 ms while it plays, at its end, and when flushed. */
   onProgress?: ((p: PlaybackProgress) => void) | null;
   /** About every 100 ms while playing, and once when playback goes idle. */
   onStats?: ((s: PlaybackStats) => void) | null;
+  /** A chunk's first sample was scheduled for output (once per chunk, not for flushed ones). */
+  onScheduled?: ((s: PlaybackScheduled) => void) | null;
   /** Audio started coming out after silence. */
   onStarted?: (() => void) | null;
   /** The queue is empty: after a response's last chunk, a flush, or a dry spell over 100 ms. */
@@ -40,6 +50,7 @@ export interface EnqueueOptions {
 export class TtsPlayer implements TtsPlayerCallbacks {
   onProgress: ((p: PlaybackProgress) => void) | null = null;
   onStats: ((s: PlaybackStats) => void) | null = null;
+  onScheduled: ((s: PlaybackScheduled) => void) | null = null;
   onStarted: (() => void) | null = null;
   onDrained: (() => void) | null = null;
   onError: ((problem: EnvironmentProblem) => void) | null = null;
@@ -47,6 +58,8 @@ export class TtsPlayer implements TtsPlayerCallbacks {
   private readonly ctx: AudioContext;
   private readonly node: AudioWorkletNode;
   private closed = false;
+  /** Context time -> page time, from the context time each worklet message carries. */
+  private readonly clock = new ContextClock();
   private currentLevel = 0;
   private playing = false;
   /** Generations cut off by flush(); their late chunks are dropped. */
@@ -100,8 +113,14 @@ export class TtsPlayer implements TtsPlayerCallbacks {
         this.onProgress?.(p);
         break;
       }
+      case "scheduled": {
+        this.clock.observe(m.contextNow, pageNowMs());
+        this.onScheduled?.({ id: m.id, tScheduled: this.clock.toPageMs(m.contextTime) });
+        break;
+      }
       case "stats": {
-        const { type: _t, ...s } = m;
+        if (m.contextNow !== undefined) this.clock.observe(m.contextNow, pageNowMs());
+        const { type: _t, contextNow: _c, ...s } = m;
         this.currentLevel = s.level;
         this.onStats?.(s);
         break;

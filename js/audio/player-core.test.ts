@@ -252,3 +252,69 @@ describe("PlayerCore volume and mute", () => {
     expect(finalProgress(h.events).get("a")).toMatchObject({ played: 4800, flushed: false });
   });
 });
+
+describe("PlayerCore first-sample scheduling reports", () => {
+  const RATE = 48000;
+  /** Renders quanta at context time `q * 128 / RATE`; returns the events each quantum emitted. */
+  function timed(core: PlayerCore, events: PlayerEvent[], out: Float32Array[], from: number, count: number) {
+    const perQuantum: PlayerEvent[][] = [];
+    for (let q = from; q < from + count; q++) {
+      const block = new Float32Array(QUANTUM);
+      const before = events.length;
+      core.render(block, (q * QUANTUM) / RATE);
+      out.push(block);
+      perQuantum.push(events.slice(before));
+    }
+    return perQuantum;
+  }
+  const dc = (value: number, n: number): Int16Array => new Int16Array(n).fill(value);
+
+  it("reports each chunk once, in the quantum that plays its first sample, at that sample's time", () => {
+    const events: PlayerEvent[] = [];
+    const core = new PlayerCore(RATE, (e) => events.push(e));
+    const out: Float32Array[] = [];
+    timed(core, events, out, 0, 10); // idle: silence, nothing scheduled
+    core.enqueue("a", dc(8000, 1000), RATE, "g");
+    core.enqueue("b", dc(-12000, 700), RATE, "g", true);
+    const quanta = timed(core, events, out, 10, 30);
+    const scheduled = events.filter((e) => e.type === "scheduled");
+    expect(scheduled.map((e) => e.id)).toEqual(["a", "b"]);
+    const signal = concat(out);
+    for (const [s, value] of [
+      [scheduled[0]!, 8000],
+      [scheduled[1]!, -12000],
+    ] as const) {
+      const pos = Math.round(s.contextTime * RATE);
+      // The reported time is exactly where the chunk's first sample sits in the output.
+      expect(signal[pos]).toBeCloseTo(value / 32768, 4);
+      expect(signal[pos - 1]).not.toBeCloseTo(value / 32768, 4);
+      // Sent from the quantum containing that sample, stamped with that quantum's end.
+      const q = Math.floor(pos / QUANTUM);
+      expect(quanta[q - 10]!.some((e) => e.type === "scheduled" && e.id === s.id)).toBe(true);
+      expect(s.contextNow).toBeCloseTo(((q + 1) * QUANTUM) / RATE, 9);
+    }
+    expect(scheduled[0]!.contextTime).toBeCloseTo((10 * QUANTUM) / RATE, 9);
+    expect(scheduled[1]!.contextTime).toBeCloseTo((10 * QUANTUM + 1000) / RATE, 9);
+  });
+
+  it("does not report flushed chunks, and reports nothing without a context time", () => {
+    const events: PlayerEvent[] = [];
+    const core = new PlayerCore(RATE, (e) => events.push(e));
+    core.enqueue("a", dc(8000, 256), RATE, "g");
+    core.enqueue("b", dc(8000, 256), RATE, "g");
+    timed(core, events, [], 0, 1);
+    core.flush(0);
+    timed(core, events, [], 1, 5);
+    expect(events.filter((e) => e.type === "scheduled").map((e) => e.id)).toEqual(["a"]);
+    const bare = harness();
+    bare.core.enqueue("c", dc(8000, 256), RATE);
+    bare.render(4);
+    expect(bare.of("scheduled")).toEqual([]);
+    expect(bare.of("started").length).toBe(1);
+    // Stats carry the quantum's end time only when the context time is known.
+    const stats = events.filter((e) => e.type === "stats");
+    expect(stats.length).toBeGreaterThan(0);
+    expect(stats.every((e) => e.type === "stats" && Number.isFinite(e.contextNow))).toBe(true);
+    expect(bare.of("stats").every((e) => e.contextNow === undefined)).toBe(true);
+  });
+});

@@ -52,6 +52,10 @@ export class PlayerCore {
   private readonly prefill: number;
 
   private pending: PendingChunk[] = [];
+  /** Output positions of chunks whose first sample has not been rendered yet, in order. */
+  private starts: { id: string; at: number }[] = [];
+  /** Context time (s) of the current render quantum's first sample; NaN when not given. */
+  private contextTime = Number.NaN;
   /** Resampler of the epoch being consumed (null: none open, next chunk starts afresh). */
   private active: StreamingResampler | null = null;
   /** The open epoch as seen by `enqueue` (it runs ahead of consumption). */
@@ -145,6 +149,7 @@ export class PlayerCore {
     e.input += pcm.length;
     this.ledger.add(id, pcm.length, start, e.start + r.outputCountFor(e.input));
     this.pending.push({ pcm, offset: 0, sampleRate });
+    this.starts.push({ id, at: start });
   }
 
   /**
@@ -160,6 +165,7 @@ export class PlayerCore {
     if (keep > 0) this.fade.start(keep);
     else this.fade.cancel();
     this.pending = [];
+    this.starts = [];
     this.active?.reset();
     this.active = null;
     this.enqEpoch = null;
@@ -176,6 +182,20 @@ export class PlayerCore {
 
   setMuted(muted: boolean): void {
     this.muted = muted;
+  }
+
+  /** Reports chunks whose first sample lies in output positions [from, to) of this quantum. */
+  private reportStarts(from: number, to: number, contextTime: number): void {
+    while (this.starts.length > 0 && this.starts[0]!.at < to) {
+      const s = this.starts.shift()!;
+      if (s.at < from || !Number.isFinite(contextTime)) continue;
+      this.emit({
+        type: "scheduled",
+        id: s.id,
+        contextTime: contextTime + (s.at - from) / this.outputRate,
+        contextNow: this.contextTime,
+      });
+    }
   }
 
   /** Resamples queued chunks into the ring until it holds at least `need` samples. */
@@ -220,18 +240,25 @@ export class PlayerCore {
       queuedMs: this.queuedMs,
       level: this.levelCount > 0 ? Math.sqrt(this.levelSum / this.levelCount) : 0,
       playedSamplesTotal: this.ring.readPosition,
+      ...(Number.isFinite(this.contextTime) ? { contextNow: this.contextTime } : {}),
     });
     this.levelSum = 0;
     this.levelCount = 0;
     this.sinceStats = 0;
   }
 
-  /** Fills one render quantum. */
-  render(out: Float32Array): void {
+  /**
+   * Fills one render quantum. `contextTime` is the AudioContext time (s) of its first sample
+   * (the worklet's `currentTime`); with it, each chunk's first sample is reported as
+   * `scheduled` in the quantum that plays it.
+   */
+  render(out: Float32Array, contextTime = Number.NaN): void {
     const n = out.length;
     this.topUp(n);
     const before = this.ring.readPosition;
     const got = this.ring.read(out, 0, n);
+    // From here on, "now" is the end of this quantum (stats carry it for clock mapping).
+    this.contextTime = contextTime + n / this.outputRate;
 
     if (this.fade.active) {
       this.fade.apply(out, 0, Math.max(0, Math.min(got, this.fadeEnd - before)));
@@ -255,6 +282,7 @@ export class PlayerCore {
       if (this.state === "idle") this.emit({ type: "started" });
       this.state = "playing";
       this.stallSamples = 0;
+      this.reportStarts(before, before + got, contextTime);
     }
     if (got < n) {
       if (this.state === "playing") {

@@ -35,6 +35,8 @@ export interface PlayerCallbacks {
   onStats(s: { underruns: number; queuedMs: number; level: number }): void;
   onStarted(): void;
   onDrained(): void;
+  /** A chunk's first sample was scheduled for output at `tScheduled` (page clock, epoch ms). */
+  onScheduled?(s: { id: string; tScheduled: number }): void;
 }
 
 export interface Player {

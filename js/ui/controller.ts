@@ -170,6 +170,9 @@ export class Controller {
             }
             this.notify();
           },
+          onScheduled: ({ id, tScheduled }) => {
+            this.send({ kind: "playback_started", chunk_id: id, t_scheduled: tScheduled });
+          },
           onStarted: () => {
             if (this.model.get("echo_strategy") === "half-duplex") this.mic?.setGated(true);
           },

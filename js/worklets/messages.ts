@@ -68,10 +68,26 @@ export interface PlayerStatsMessage {
   level: number;
   /** Output samples played since the player started (at the context rate). */
   playedSamplesTotal: number;
+  /** AudioContext time (s) at the end of the render quantum that sent this (when known). */
+  contextNow?: number;
+}
+
+/**
+ * A chunk's first sample was written into an output render quantum (sent in that quantum).
+ * Times are AudioContext seconds; the main thread maps them to the page clock.
+ */
+export interface PlayerScheduledMessage {
+  type: "scheduled";
+  id: string;
+  /** AudioContext time (s) at which the chunk's first sample plays. */
+  contextTime: number;
+  /** AudioContext time (s) at the end of the render quantum that sent this. */
+  contextNow: number;
 }
 
 export type PlayerEvent =
   | PlayerProgressMessage
   | PlayerStatsMessage
+  | PlayerScheduledMessage
   | { type: "started" }
   | { type: "drained" };

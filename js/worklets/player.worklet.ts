@@ -42,7 +42,7 @@ class PlayerProcessor extends scope.AudioWorkletProcessor {
     const channels = outputs[0];
     const first = channels?.[0];
     if (!channels || !first) return true;
-    this.core.render(first);
+    this.core.render(first, scope.currentTime);
     for (let c = 1; c < channels.length; c++) channels[c]!.set(first);
     return true;
   }

@@ -126,6 +126,7 @@ describe("worklet modules in a fake AudioWorkletGlobalScope", () => {
 
   it("player: plays chunks to every output channel and reports progress, then flushes", () => {
     g.currentFrame = 0;
+    g.currentTime = 0;
     const p = new (scope.registry.get(PLAYER_PROCESSOR)!)();
     const pcm = floatToInt16(sine(440, 24000, 4800));
     p.port.send({ type: "chunk", id: "a", pcm: pcm.slice().buffer, sampleRate: 24000, generationId: "g" });
@@ -141,6 +142,12 @@ describe("worklet modules in a fake AudioWorkletGlobalScope", () => {
     expect(posted[0]).toEqual({ type: "started" });
     const progress = posted.filter((e) => e.type === "progress");
     expect(progress.find((e) => e.id === "a" && e.played === 4800)).toBeDefined();
+    // Each chunk's first sample is reported at its context time, from the scope's currentTime.
+    const scheduled = posted.filter((e) => e.type === "scheduled");
+    expect(scheduled.map((e) => e.id)).toEqual(["a", "b"]);
+    expect(scheduled[0]!.contextTime).toBeCloseTo(0, 9);
+    expect(scheduled[1]!.contextTime).toBeCloseTo(0.2, 9); // after 4800 samples at 24 kHz
+    expect(scheduled[1]!.contextNow).toBeGreaterThan(scheduled[1]!.contextTime);
     p.port.send({ type: "flush", fadeMs: 10 });
     const flushed = (p.port.posted as PlayerEvent[]).filter((e) => e.type === "progress" && e.flushed);
     expect(flushed.map((e) => (e.type === "progress" ? e.id : ""))).toEqual(["b"]);

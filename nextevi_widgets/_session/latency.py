@@ -66,10 +66,16 @@ class LatencyTracker:
         return last if last["generation_id"] is None else None
 
     def mark(self, generation_id: str, stage: str, at: float, *, estimated: bool = False) -> bool:
-        """Set ``stage`` for the turn answered by ``generation_id`` unless already set.
-        Returns True when a record changed."""
+        """Set ``stage`` for the turn answered by ``generation_id`` unless already set (a
+        measured ``first_played`` replaces an estimated one). Returns True when a record
+        changed."""
         record = self._for_generation(generation_id)
-        if record is None or record[stage] is not None:
+        if record is None:
+            return False
+        replaces_estimate = (
+            stage == "first_played" and not estimated and record.get("played_estimated") is True
+        )
+        if record[stage] is not None and not replaces_estimate:
             return False
         record["generation_id"] = generation_id
         record[stage] = at

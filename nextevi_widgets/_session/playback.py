@@ -116,6 +116,18 @@ class PlaybackTracker:
             gen.first_played = now - min(played, chunk.samples) / chunk.rate
         return gen
 
+    def started(self, chunk_id: str, at: float) -> GenerationPlayback | None:
+        """A player scheduled the chunk's first sample for output at ``at``. For the first
+        chunk of a reply this is the exact time its first sample played (progress reports
+        only bound it). Returns the chunk's generation (None if unknown)."""
+        chunk = self._chunks.get(chunk_id)
+        if chunk is None:
+            return None
+        gen = self._generations[chunk.generation_id]
+        if gen.first_played is None or gen.chunk_ids[:1] == [chunk_id]:
+            gen.first_played = at
+        return gen
+
     def stop(self, now: float, generation_id: str | None = None) -> None:
         """Everything queued (of one generation, or all) is flushed now."""
         for chunk in self._chunks.values():

@@ -207,6 +207,16 @@ class Replies:
             self.update_heard(gen.generation_id, now)
         self.check_speaking()
 
+    def on_playback_started(self, chunk_id: str, at: float) -> None:
+        s = self.s
+        gen = s._playback.started(chunk_id, at)
+        if (
+            gen is not None
+            and gen.first_played is not None
+            and s._latency.mark(gen.generation_id, "first_played", gen.first_played)
+        ):
+            s._publish_latency()
+
     def on_queue_level(self, queued_ms: float, now: float) -> None:
         if queued_ms <= 0.0:
             self.queue_empty_at = now

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import inspect
 import sys
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -205,6 +206,7 @@ class VoiceChat(anywidget.AnyWidget):
                 "sample_rate": int(chunk.sample_rate),
                 "generation_id": str(chunk.generation_id or ""),
                 "is_last": bool(chunk.is_last),
+                "t_kernel": time.time() * 1000.0,
             }
             if self.binary_buffers:
                 self.send(msg, buffers=[chunk.audio])
@@ -254,6 +256,11 @@ class VoiceChat(anywidget.AnyWidget):
             bool(content.get("flushed", False)),
         )
 
+    def _on_playback_started(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        self._session.report_playback_started(
+            str(content["chunk_id"]), float(content["t_scheduled"])
+        )
+
     def _on_playback_stats(self, content: Mapping[str, Any], _buffers: Any) -> None:
         self._session.report_playback_stats(
             int(content.get("underruns", 0)), float(content.get("queued_ms", 0.0))
@@ -294,6 +301,7 @@ class VoiceChat(anywidget.AnyWidget):
     _HANDLERS: ClassVar[dict[str, Callable[[VoiceChat, Mapping[str, Any], Any], None]]] = {
         "audio_frame": _on_audio_frame,
         "playback_progress": _on_playback_progress,
+        "playback_started": _on_playback_started,
         "playback_stats": _on_playback_stats,
         "client_error": _on_client_error,
         "ui_action": _on_ui_action,

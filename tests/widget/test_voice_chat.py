@@ -9,6 +9,7 @@ import base64
 import json
 import secrets
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -268,3 +269,35 @@ async def test_a_session_passed_in_stays_open() -> None:
     task = session.close()
     assert task is not None
     await task
+
+
+async def test_play_audio_carries_kernel_time_and_playback_started_sets_first_played(
+    chat: RecordingChat,
+) -> None:
+    seen: list[float] = []
+    chat.session.on_event(
+        lambda d, e, _t: seen.append(time.time() * 1000) if isinstance(e, TTSChunk) else None
+    )
+    before = time.time() * 1000
+    chat.say("hello there")
+    plays = await eventually(lambda: len(seen) >= 3 and chat.kinds("play_audio"))
+    after = time.time() * 1000
+    stamps = [c["t_kernel"] for c, _ in plays]
+    # Epoch ms on the kernel's clock, taken as each chunk came in, in arrival order.
+    assert all(before <= t <= after for t in stamps)
+    assert stamps == sorted(stamps)
+    first, _ = plays[0]
+    # The page reports the first sample scheduled 50 ms after the chunk reached the kernel.
+    browser_msg(
+        chat,
+        {"kind": "playback_started", "chunk_id": first["chunk_id"], "t_scheduled": stamps[0] + 50},
+    )
+    record = await eventually(
+        lambda: next(
+            (r for r in chat.session.latency if r["generation_id"] == first["generation_id"]),
+            None,
+        )
+    )
+    assert record["played_estimated"] is False
+    assert record["first_played"] - record["first_tts_chunk"] == pytest.approx(0.05, abs=0.03)
+    assert chat.last_error == ""
