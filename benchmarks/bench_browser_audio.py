@@ -87,6 +87,29 @@ async def _voice_chat(lab: Lab, frames: int, binary: bool) -> dict[str, Any]:
     return result
 
 
+async def _downlink(lab: Lab, replies: int) -> dict[str, Any]:
+    """A live VoiceChat asked for ``replies`` short replies from the kernel; per reply the
+    first chunk's kernel -> first-sample-scheduled time (see ``probes/downlink.py``)."""
+    out = lab.root / "downlink.json"
+    cells = [
+        _cell_prelude()
+        + "from benchmarks.probes.downlink import start_downlink\n"
+        + "from nextevi_widgets import VoiceChat\n"
+        + "chat = VoiceChat(config_id='deterministic', emulator='process',"
+        + " echo_strategy='headphones')\n"
+        + f"start_downlink(chat, {str(out)!r}, {replies})\n"
+        + "chat"
+    ]
+    page = await lab.run_notebook("downlink.ipynb", cells)
+    try:
+        result: dict[str, Any] = await lab.wait_for_json(out.name, replies * 3 + 90)
+    finally:
+        await page.close()
+    if not result["first_chunk_ms"]:
+        raise RuntimeError(f"no reply's first chunk was scheduled in the page: {result}")
+    return result
+
+
 def _uplink_ms(result: dict[str, Any]) -> list[float]:
     sent = [
         t for t, dropped in zip(result["t_capture"], result["dropped"], strict=True) if not dropped
@@ -107,6 +130,7 @@ async def run(ctx: Context) -> list[Metric]:
         base_bytes = _sent_bytes(lab) - before
         binary = await _voice_chat(lab, frames, binary=True)
         b64 = await _voice_chat(lab, frames, binary=False) if not ctx.quick else None
+        down = await _downlink(lab, ctx.pick(40, 12))
     half_rtt = [r / 2 for r in base["rtt"]]
     up = _uplink_ms(binary)
     base_up_p95 = p95(base["up"])
@@ -124,6 +148,27 @@ async def run(ctx: Context) -> list[Metric]:
             "(timestamped, both clocks are this host's system clock); ratio of p95s",
         ),
     ]
+    down_ms = down["first_chunk_ms"]
+    base_down_p95 = p95(base["down"])
+    down_limit = 1.25 * base_down_p95 + 10.0
+    metrics.append(
+        Metric.from_samples(
+            "downlink: tts_chunk in kernel -> first sample scheduled in the player",
+            "ms",
+            down_ms,
+            baseline=summarize(base["down"]),
+            ratio=p95(down_ms) / base_down_p95,
+            goal=Goal(
+                f"p95 <= 1.25 x baseline one-way + 10 ms ({down_limit:.1f} ms)",
+                p95(down_ms) <= down_limit,
+            ),
+            note="first chunk of each reply (idle player; later chunks queue behind audio by "
+            "design), kernel stamp t_kernel in play_audio, page stamp = context time of the "
+            "render quantum holding the first sample mapped to the page clock; both clocks are "
+            f"this host's system clock. baseline: bare comm one-way kernel->page; "
+            f"{down['missed']} replies missed",
+        )
+    )
     pcm_bytes = sum(binary["pcm_bytes"])
     base_pcm = 960 * count
     ratio = binary["page_sent_bytes"] / pcm_bytes if pcm_bytes else None
