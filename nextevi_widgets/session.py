@@ -31,6 +31,7 @@ from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
 from ._session.latency import LatencyTracker
+from ._session.options import split_options
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
 from ._session.runner import close_session, run_session
@@ -73,8 +74,9 @@ class VoiceSession(HasTraits):
     With no credentials (argument or ``NEXTEVI_API_KEY``/``NEXTEVI_ACCESS_TOKEN``) and no
     ``url``, ``emulator="auto"`` starts the offline emulator in a child process and connects to
     it. ``emulator="inprocess"`` runs it on the current loop (tests); ``False`` always uses the
-    real service. Other keyword arguments go to
-    :class:`~nextevi_widgets.client.client.NextEVIClient`.
+    real service. ``max_messages`` sets the trait of that name; other keyword arguments go to
+    :class:`~nextevi_widgets.client.client.NextEVIClient` (unknown names raise ``TypeError``
+    here, not later in the background task).
 
     ::
 
@@ -119,9 +121,10 @@ class VoiceSession(HasTraits):
         settings: SessionSettings | None = None,
         emulator: bool | Literal["auto", "process", "inprocess"] = "auto",
         autostart: bool = False,
-        **client_options: Any,
+        **options: Any,
     ) -> None:
-        super().__init__()
+        session_options, client_options = split_options(options)
+        super().__init__(**session_options)
         self._t0 = time.monotonic()
         self._api_key = api_key
         self._access_token = access_token
@@ -212,8 +215,12 @@ class VoiceSession(HasTraits):
 
     @observe("max_messages")
     def _on_max_messages(self, change: dict[str, Any]) -> None:
-        self._transcript.max_messages = change["new"]
-        if self._transcript.trim():
+        # Also fires for a constructor keyword, before the transcript exists (it reads the trait).
+        transcript: Transcript | None = getattr(self, "_transcript", None)
+        if transcript is None:
+            return
+        transcript.max_messages = change["new"]
+        if transcript.trim():
             self._publish_messages()
 
     def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:

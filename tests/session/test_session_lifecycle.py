@@ -111,3 +111,27 @@ async def test_calls_from_other_threads_update_traits_on_the_loop_thread(
 
     assert seen == [loop_thread]
     await session.wait_until(lambda s: s.stats.get("frames_sent", 0) >= 1, timeout=5)
+
+
+async def test_max_messages_stays_in_the_session_and_client_options_reach_the_client(
+    make_session: Callable[..., VoiceSession],
+) -> None:
+    session = make_session(max_messages=2, max_reconnect_attempts=3)
+    assert session.max_messages == 2
+    session.start()
+    await session.wait_until("connected", timeout=30)
+    assert session.client is not None
+    assert session.client._max_reconnect_attempts == 3
+    for i in range(3):
+        session.say(f"message number {i}")
+    await session.wait_until(lambda s: any("number 2" in m["text"] for m in s.messages), timeout=30)
+    assert len(session.messages) <= 2
+    assert session.state == "connected"
+    assert session.last_error == ""
+
+
+def test_unknown_options_fail_at_construction() -> None:
+    with pytest.raises(TypeError, match="'max_mesages'") as info:
+        VoiceSession(emulator="inprocess", max_mesages=10)
+    assert "max_messages" in str(info.value)  # the valid names are listed
+    assert "max_queued_frames" in str(info.value)
