@@ -1,7 +1,8 @@
 """Kernel CPU for one live session: a real ipykernel runs a ``VoiceChat`` (its emulator in a
 child process, so speech engines are not counted) fed 20 ms microphone frames in real time
 through the widget's comm-message handler, talking in turns (2 s of voice, 3 s of room
-silence), with a live emotion plot redrawn at 4 Hz when ``nextevi_widgets.timeline`` exists.
+silence), with a live ``EmotionPlot`` attached to the session (capped at 4 redraws a second;
+it redraws in its own thread of the kernel process whenever emotion data arrives).
 
 The kernel process's own CPU time (user + system, children excluded) is read with psutil over
 the run and divided by wall time. Baseline: the same kernel idle for the same duration.
@@ -32,7 +33,7 @@ _frames = [_turn[i : i + 960] for i in range(0, len(_turn), 960)]
 _plot = None
 try:
     from nextevi_widgets.timeline import EmotionPlot
-    _plot = EmotionPlot(chat.session)
+    _plot = EmotionPlot(chat.session, max_fps=4.0)
 except ImportError:
     pass
 
@@ -50,16 +51,13 @@ async def _mic():
         seq += 1
         await asyncio.sleep(max(0.0, start + seq * 0.02 - loop.time()))
 
-async def _plotter():
-    while _plot is not None:
-        _plot.redraw()
-        await asyncio.sleep(0.25)
-
-_tasks = [asyncio.get_running_loop().create_task(_mic()),
-          asyncio.get_running_loop().create_task(_plotter())]
+_tasks = [asyncio.get_running_loop().create_task(_mic())]
 """
 
-PROBE = "print(chat.session.state, chat.session.stats.get('frames_sent', 0), _plot is not None)"
+PROBE = (
+    "print(chat.session.state, chat.session.stats.get('frames_sent', 0),"
+    " _plot.stats['redraws'] if _plot is not None else None, _plot is not None)"
+)
 
 
 async def _execute(client: Any, code: str, timeout: float = 60) -> str:
@@ -78,6 +76,10 @@ async def _execute(client: Any, code: str, timeout: float = 60) -> str:
         elif kind == "status" and msg["content"]["execution_state"] == "idle":
             return "".join(output)
     raise TimeoutError("kernel did not finish in time")
+
+
+def has_plot_token(probe: str) -> bool:
+    return probe.strip().endswith("True")
 
 
 def _cpu_seconds(proc: Any) -> float:
@@ -112,15 +114,17 @@ async def run(ctx: Context) -> list[Metric]:
         idle = await _measure(proc, seconds / 2)
         await _execute(client, SETUP)
         await asyncio.sleep(3)  # connection and first frames
-        probe = await _execute(client, PROBE)
+        probe = first_probe = await _execute(client, PROBE)
         if not probe.startswith("connected"):
             raise RuntimeError(f"the session did not connect: {probe.strip()}")
         live = await _measure(proc, seconds)
         probe = await _execute(client, PROBE)
+        redraws_before = int(first_probe.split()[2]) if has_plot_token(first_probe) else 0
     finally:
         client.stop_channels()
         await manager.shutdown_kernel(now=True)
-    has_plot = probe.strip().endswith("True")
+    has_plot = has_plot_token(probe)
+    redraw_rate = (int(probe.split()[2]) - redraws_before) / seconds if has_plot else 0.0
     return [
         Metric.single(
             "kernel CPU, live session" + (" + emotion plot at 4 Hz" if has_plot else ""),
@@ -129,7 +133,8 @@ async def run(ctx: Context) -> list[Metric]:
             baseline=f"idle kernel {idle:.2f} % core",
             ratio=live / idle if idle > 0 else None,
             goal=Goal("<= 5 % of one core", live <= 5),
-            note=f"{seconds:.0f} s of 20 ms frames; state/frames/plot after: {probe.strip()}"
+            note=f"{seconds:.0f} s of 20 ms frames; state/frames/redraws/plot after: "
+            f"{probe.strip()}; plot redraws {redraw_rate:.2f}/s during the run"
             + ("" if has_plot else "; no emotion plot (nextevi_widgets.timeline not there yet)"),
         )
     ]

@@ -2,13 +2,15 @@
 events (a user turn and an assistant reply with audio every 10 s of session time), in this
 process with no network. Reports RSS growth over the hour, and the cost of folding one event at
 the start and at the end of the hour (the ratio shows whether long sessions get slower).
-When ``nextevi_widgets.timeline`` is available, also the emotion plot's redraw time at full
-history."""
+An emotion timeline is attached to the session from the start (what a live ``EmotionPlot``
+follows, so its per-event cost is included); at the end a live ``EmotionPlot`` of that timeline
+is redrawn at full history through its own background path and its render time reported."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import statistics
 import time
 from collections.abc import Iterator
 
@@ -23,6 +25,7 @@ from nextevi_widgets.client.messages import (
     TTSChunk,
 )
 from nextevi_widgets.session import VoiceSession
+from nextevi_widgets.timeline import EmotionTimeline
 
 from .harness import BenchSpec, Context, Goal, Metric, median
 
@@ -63,6 +66,7 @@ async def run(ctx: Context) -> list[Metric]:
     hours = 1.0
     session = VoiceSession(api_key="oak_bench_unused_key_0001", config_id="x", url="ws://x")
     session.add_audio_sink(lambda chunk: None, lambda reason: None)
+    timeline = EmotionTimeline.attach(session)
     rng = np.random.default_rng(3)
     turns = int(hours * 3600 / TURN_S)
     start_rss = _rss_mb()
@@ -96,33 +100,47 @@ async def run(ctx: Context) -> list[Metric]:
             ratio=median(late) / median(early),
             note="ratio of medians, end of the hour over its start (1.0 = no slowdown)",
         ),
+        Metric.single(
+            "fold one event, mean over the last 20 turns",
+            "µs",
+            statistics.fmean(late),
+            baseline=f"first 20 turns {statistics.fmean(early):.0f} µs",
+            ratio=statistics.fmean(late) / statistics.fmean(early),
+            note="ratio of means (the total cost per event: streaming updates are the "
+            "expensive few that a median hides)",
+        ),
     ]
-    metrics.append(_plot_redraw(session))
+    metrics.append(await _plot_redraw(timeline))
     return metrics
 
 
-def _plot_redraw(session: VoiceSession) -> Metric:
+async def _plot_redraw(timeline: EmotionTimeline) -> Metric:
+    """Live redraws of an ``EmotionPlot`` at full history: each title change makes the plot
+    redraw in its render thread, which times itself (``stats['render_ms_last']``)."""
+    from nextevi_widgets.timeline import EmotionPlot
+
+    plot = EmotionPlot(timeline, max_fps=100.0)
+    samples: list[float] = []
     try:
-        from nextevi_widgets import timeline
-    except ImportError:
-        return Metric(
-            "emotion plot redraw at full history",
-            "ms",
-            note="not measured: nextevi_widgets.timeline is not in this tree yet",
-            goal=Goal("<= 50 ms", None),
-        )
-    plot = timeline.EmotionPlot(session)
-    samples = []
-    for _ in range(10):
-        started = time.perf_counter()
-        plot.redraw()
-        samples.append((time.perf_counter() - started) * 1000)
-    worst = max(samples)
+        for i in range(11):
+            before = plot.stats["redraws"]
+            plot.title = f"one hour, redraw {i}"
+            deadline = time.monotonic() + 30
+            while plot.stats["redraws"] == before and time.monotonic() < deadline:  # noqa: ASYNC110 - the plot has no completion event
+                await asyncio.sleep(0.005)
+            last = plot.stats["render_ms_last"]
+            if i > 0 and last is not None:  # the first redraw also builds the figure
+                samples.append(float(last))
+    finally:
+        plot.close()
+    worst = max(samples) if samples else float("nan")
     return Metric.from_samples(
         "emotion plot redraw at full history",
         "ms",
         samples,
-        goal=Goal("<= 50 ms", worst <= 50),
+        goal=Goal("<= 50 ms", worst <= 50 if samples else None),
+        note=f"{len(timeline.times)} emotion samples over the hour; live redraw path (render "
+        "thread, PNG), first redraw excluded; goal judged on the worst",
     )
 
 
