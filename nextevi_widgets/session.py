@@ -91,9 +91,16 @@ class VoiceSession(HasTraits):
     interim_transcript = Unicode("")
     assistant_text = Unicode("")
     """Streaming text of the current (latest) assistant turn."""
-    messages = List(Dict())
+    # No per-element trait: validating every dict on each republish made long sessions slow.
+    messages: List[dict[str, Any]] = List()
     """``{id, role, text, is_final, confidence, emotions, start, end, interrupted, heard_text,
-    generation_id, words}`` dicts, oldest first (``start``/``end`` on the session clock)."""
+    generation_id, words}`` dicts, oldest first (``start``/``end`` on the session clock).
+
+    Republished (a new list, so ``observe(names=["messages"])`` fires) when a message is added,
+    finalised, interrupted, removed or trimmed, and when emotions are attached to a finished
+    utterance. Streaming deltas are not republished one by one: interim words go to
+    ``interim_transcript`` and reply text to ``assistant_text`` on every delta, and an entry
+    still streaming (``is_final`` false) shows its text as of the last republish."""
     emotions = Dict()
     """Latest ``{name: score}`` (0..1) from the server."""
     is_user_speaking = Bool(False)
@@ -104,7 +111,7 @@ class VoiceSession(HasTraits):
     messages_sent, messages_received, reconnects, protocol_errors, playback_underruns,
     queued_ms, tts_chunks, tts_seconds, late_chunks_dropped, latencies."""
     is_emulator = Bool(False)
-    latency = List(Dict())
+    latency: List[dict[str, Any]] = List()
     """Per-turn records: ``user_speech_end``, ``final_transcript``, ``first_text``,
     ``first_tts_chunk``, ``first_played`` (session-clock seconds, ``None`` when not reached)."""
     max_messages = Int(DEFAULT_MAX_MESSAGES, allow_none=True)

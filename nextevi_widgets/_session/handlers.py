@@ -165,9 +165,11 @@ class EventHandlers:
                 assert self.utterance_start is not None
                 fields["start"] = self.utterance_start
                 s._transcript.append(new_message(self.interim_id, "user", **fields))
+                s._publish_messages()
             else:
+                # Streaming: ``interim_transcript`` carries the words; ``messages`` is
+                # republished at the next boundary (the final transcript).
                 s._transcript.update(self.interim_id, **fields)
-            s._publish_messages()
             return
         # Final.
         s._set(interim_transcript="", is_user_speaking=False)
@@ -250,8 +252,8 @@ class EventHandlers:
         if not scores:
             return
         if self.interim_id is not None and s._transcript.get(self.interim_id) is not None:
+            # Still streaming: ``emotions`` carries them; the final transcript republishes.
             s._transcript.update(self.interim_id, emotions=scores)
-            s._publish_messages()
         elif self.emotions_target is not None:
             # The first update after a final transcript describes that utterance.
             if s._transcript.update(self.emotions_target, emotions=scores):

@@ -25,6 +25,8 @@ _SPANS = {
 }
 
 _MAX_RECORDS = 1000
+_MUTABLE_TAIL = 3
+"""Records ``mark`` may still change: it looks at the newest three only."""
 
 
 class LatencyTracker:
@@ -37,6 +39,7 @@ class LatencyTracker:
 
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
+        self._published: list[dict[str, Any]] = []
 
     def begin_turn(self, user_message_id: str, speech_end: float, final: float) -> None:
         self.records.append(
@@ -58,7 +61,7 @@ class LatencyTracker:
         if not self.records:
             return None
         record: dict[str, Any]
-        for record in reversed(self.records[-3:]):
+        for record in reversed(self.records[-_MUTABLE_TAIL:]):
             if record["generation_id"] == generation_id:
                 return record
         last = self.records[-1]
@@ -84,7 +87,21 @@ class LatencyTracker:
         return True
 
     def snapshot(self) -> list[dict[str, Any]]:
-        return [dict(r) for r in self.records]
+        """Copies of the records. Only the newest few can still change (``mark`` looks no
+        further back), so older copies are shared with the previous snapshot: publishing
+        stays cheap however long the session."""
+        records, previous = self.records, self._published
+        stable = max(0, len(records) - _MUTABLE_TAIL)
+        head: list[dict[str, Any]] | None = None
+        if stable and previous:
+            offset = records[0]["turn"] - previous[0]["turn"]
+            candidate = previous[offset : offset + stable] if offset >= 0 else []
+            if len(candidate) == stable and candidate[-1]["turn"] == records[stable - 1]["turn"]:
+                head = candidate
+        if head is None:
+            head = [dict(r) for r in records[:stable]]
+        self._published = head + [dict(r) for r in records[stable:]]
+        return list(self._published)
 
     def summary(self) -> dict[str, Any]:
         """``{"turns", "last": {span: s}, "median": {span: s}}`` over completed spans."""

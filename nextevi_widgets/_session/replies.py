@@ -99,8 +99,13 @@ class Replies:
         else:
             text = merge_llm_text(current, event.content)
         if message is not None:
-            s._transcript.update(message["id"], text=text, is_final=event.is_final, end=now)
-            s._publish_messages()
+            changed = s._transcript.update(
+                message["id"], text=text, is_final=event.is_final, end=now
+            )
+            # Deltas stream through ``assistant_text``; ``messages`` is republished when the
+            # reply is final (or interrupted), not on every delta.
+            if changed and event.is_final:
+                s._publish_messages()
         if gen_id == self.gen_id:
             s._set(assistant_text=text)
         if text.strip() and s._latency.mark(gen_id, "first_text", now):

@@ -41,11 +41,17 @@ def _finite(value: Any) -> float | None:
 
 def ui_messages(messages: Any) -> list[dict[str, Any]]:
     """The newest ``MAX_UI_MESSAGES`` transcript entries as ``{role, text, interrupted,
-    heard_text, id}`` dicts. Accepts dicts or objects with those attributes."""
+    heard_text, id}`` dicts. Accepts dicts or objects with those attributes.
+
+    Entries still streaming (``is_final`` false and not interrupted) are left out: the view
+    shows them from ``interim_transcript``/``assistant_text``, which the session updates on
+    every delta while ``messages`` only changes at message boundaries."""
     if not messages:
         return []
     out: list[dict[str, Any]] = []
     for message in list(messages)[-MAX_UI_MESSAGES:]:
+        if not _get(message, "is_final", True) and not _get(message, "interrupted", False):
+            continue
         text: Any = None
         for key in _MESSAGE_TEXT_KEYS:
             text = _get(message, key)

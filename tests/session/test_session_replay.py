@@ -225,3 +225,73 @@ def test_heard_prefix_cuts_back_to_whole_words() -> None:
     assert heard_prefix(TEXT, 1.0) == TEXT
     assert heard_prefix(TEXT, 0.25) == "one two"
     assert heard_prefix("supercalifragilistic", 0.5) == ""
+
+
+def test_streaming_deltas_go_to_text_traits_and_messages_change_at_boundaries() -> None:
+    session = offline()
+    published: list[list[tuple[str, str, bool]]] = []
+    session.observe(
+        lambda c: published.append([(m["role"], m["text"], m["is_final"]) for m in c["new"]]),
+        names=["messages"],
+    )
+    interims: list[str] = []
+    session.observe(lambda c: interims.append(c["new"]), names=["interim_transcript"])
+    replies: list[str] = []
+    session.observe(lambda c: replies.append(c["new"]), names=["assistant_text"])
+    words = ["one", "two", "three", "four"]
+    for i in range(1, len(words) + 1):
+        session.handle_event(Transcription(transcript=" ".join(words[:i]), is_final=False), at=i)
+    session.handle_event(Transcription(transcript=" ".join(words), is_final=True), at=5.0)
+    for i, delta in enumerate(["Sure, ", "here ", "it ", "is."]):
+        session.handle_event(LLMResponseChunk(content=delta, generation_id="g"), at=6 + i / 10)
+    session.handle_event(
+        LLMResponseChunk(content="Sure, here it is.", is_final=True, generation_id="g"), at=7
+    )
+    # Every delta reached the streaming traits...
+    assert interims == ["one", "one two", "one two three", "one two three four", ""]
+    assert replies[-4:] == ["Sure, ", "Sure, here ", "Sure, here it ", "Sure, here it is."]
+    # ...while messages changed only when an entry was added or finished.
+    assert published == [
+        [("user", "one", False)],
+        [("user", "one two three four", True)],
+        [("user", "one two three four", True), ("assistant", "", False)],
+        [("user", "one two three four", True), ("assistant", "Sure, here it is.", True)],
+    ]
+
+
+def test_interrupted_reply_is_republished_with_the_text_streamed_so_far() -> None:
+    session = offline()
+    user_turn(session)
+    session.handle_event(LLMResponseChunk(content="one two ", generation_id="g1"), at=2.1)
+    session.handle_event(LLMResponseChunk(content="three", generation_id="g1"), at=2.2)
+    session.handle_event(TTSChunk(audio=pcm(1.0), chunk_id="c1", generation_id="g1"), at=2.3)
+    session.handle_event(Interruption(), at=2.8)
+    reply = session.messages[-1]
+    assert reply["role"] == "assistant"
+    assert reply["interrupted"] is True
+    assert reply["text"] == "one two three"
+
+
+def test_latency_snapshots_share_settled_records_and_match_the_tracker() -> None:
+    session = offline()
+    snapshots: list[list[dict[str, Any]]] = []
+    session.observe(lambda c: snapshots.append(c["new"]), names=["latency"])
+    for turn in range(8):
+        t0 = 10.0 * turn
+        session.handle_event(Transcription(transcript=f"turn {turn}", is_final=True), at=t0)
+        gen = f"g{turn}"
+        session.handle_event(LLMResponseChunk(content="ok", generation_id=gen), at=t0 + 0.3)
+        session.handle_event(
+            TTSChunk(audio=pcm(0.2), chunk_id=f"c{turn}", generation_id=gen), at=t0 + 0.5
+        )
+    records = session._latency.records
+    assert session.latency == records  # equal content...
+    assert all(a is not b for a, b in zip(session.latency, records, strict=True))  # ...copies
+    assert [r["turn"] for r in session.latency] == list(range(1, 9))
+    assert all(r["first_tts_chunk"] == 10.0 * i + 0.5 for i, r in enumerate(session.latency))
+    # Settled records are shared between successive snapshots, not copied again.
+    older, newer = snapshots[-2], snapshots[-1]
+    assert older[0] is newer[0]
+    # A published snapshot is never changed afterwards.
+    first_turn = snapshots[0]
+    assert first_turn[0]["first_text"] is None

@@ -17,7 +17,7 @@ import ipywidgets.embed
 import numpy as np
 import pytest
 
-from nextevi_widgets.client.messages import Transcription, TTSChunk
+from nextevi_widgets.client.messages import LLMResponseChunk, Transcription, TTSChunk
 from nextevi_widgets.emulator import Emulator
 from nextevi_widgets.session import OutgoingAudio
 from nextevi_widgets.widget import VoiceChat
@@ -301,3 +301,21 @@ async def test_play_audio_carries_kernel_time_and_playback_started_sets_first_pl
     assert record["played_estimated"] is False
     assert record["first_played"] - record["first_tts_chunk"] == pytest.approx(0.05, abs=0.03)
     assert chat.last_error == ""
+
+
+async def test_widget_transcript_shows_streaming_entries_through_the_text_traits() -> None:
+    widget = VoiceChat(config_id="deterministic", emulator="inprocess")
+    session = widget.session
+    session.handle_event(Transcription(transcript="hi", is_final=False))
+    assert widget.messages == []  # the view shows interim words from interim_transcript
+    assert widget.interim_transcript == "hi"
+    session.handle_event(Transcription(transcript="hi there", is_final=True))
+    session.handle_event(LLMResponseChunk(content="Hello ", generation_id="g"))
+    assert [(m["role"], m["text"]) for m in widget.messages] == [("user", "hi there")]
+    assert widget.assistant_text == "Hello "
+    session.handle_event(LLMResponseChunk(content="Hello you.", is_final=True, generation_id="g"))
+    assert [(m["role"], m["text"]) for m in widget.messages] == [
+        ("user", "hi there"),
+        ("assistant", "Hello you."),
+    ]
+    widget.close()
