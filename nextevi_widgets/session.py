@@ -10,8 +10,9 @@ Kernel rules: :meth:`VoiceSession.start` returns at once; nothing here blocks th
 trait changes happen on the loop's thread (calls from other threads hop onto it).
 
 ``messages`` keeps the newest :attr:`VoiceSession.max_messages` entries (default 1000; ``None``
-keeps everything): every change republishes the list, so an unbounded list would make long
-sessions slower and slower.
+keeps everything). It is republished at message boundaries (added, finalised, interrupted,
+removed), not on every streaming delta: interim words and reply text stream through
+``interim_transcript`` and ``assistant_text``. Republishing is a shallow list copy.
 """
 
 from __future__ import annotations
