@@ -187,6 +187,9 @@ class LLMResponseChunk(ServerMessage):
         )
 
 
+_MIN_RATE, _MAX_RATE = 4_000, 384_000
+
+
 @dataclass(frozen=True, kw_only=True)
 class TTSChunk(ServerMessage):
     """Assistant audio. ``audio`` is always headerless PCM16 LE mono at ``sample_rate``; the wire
@@ -216,6 +219,10 @@ class TTSChunk(ServerMessage):
             "chunk_id": self.chunk_id,
             "is_last": self.is_last,
             "generation_id": self.generation_id,
+            # Only a non-default rate is written: vendor clients assume 24 kHz and send none.
+            "sample_rate": None
+            if self.container == "wav" or self.sample_rate == DEFAULT_SAMPLE_RATE
+            else self.sample_rate,
         }
 
     def to_wire(self, dialect: Dialect = "both") -> JSONDict:
@@ -234,10 +241,15 @@ class TTSChunk(ServerMessage):
         if not isinstance(content, str):
             raise MessageParseError("tts_chunk content must be a base64 string")
         audio, rate, container = decode_pcm_payload(content)
-        sample_rate = _as_int(_field(msg, "sample_rate")) if container == "pcm" else rate
+        declared = _field(msg, "sample_rate")
+        if container == "pcm" and not isinstance(declared, bool):
+            # A declared rate is honoured only when it is a plausible audio rate.
+            declared_rate = _as_int(declared)
+            if declared_rate is not None and _MIN_RATE <= declared_rate <= _MAX_RATE:
+                rate = declared_rate
         return cls(
             audio=audio,
-            sample_rate=sample_rate or rate,
+            sample_rate=rate,
             container=container,
             chunk_id=_as_opt_str(_field(msg, "chunk_id")),
             is_last=_as_bool(_field(msg, "is_last")),

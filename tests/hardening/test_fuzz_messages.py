@@ -149,3 +149,16 @@ def test_deep_nesting_fails_cleanly(depth: int) -> None:
         parse_server_message(frame)
     except MessageParseError as exc:
         assert "JSON" in str(exc)
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [(True, 24_000), (1, 24_000), (10**9, 24_000), ("16000", 16_000), (48_000, 48_000)],
+)
+def test_tts_chunk_honours_only_plausible_declared_rates(declared: object, expected: int) -> None:
+    # Found by the property test above: `"sample_rate": true` used to become 1 Hz.
+    msg = parse_server_message(
+        {"type": "tts_chunk", "content": "AAABAA==", "sample_rate": declared}
+    )
+    assert msg.sample_rate == expected  # type: ignore[attr-defined]
+    assert parse_server_message(msg.to_wire()) == msg
