@@ -158,7 +158,13 @@ def test_deep_nesting_fails_cleanly(depth: int) -> None:
 def test_tts_chunk_honours_only_plausible_declared_rates(declared: object, expected: int) -> None:
     # Found by the property test above: `"sample_rate": true` used to become 1 Hz.
     msg = parse_server_message(
-        {"type": "tts_chunk", "content": "AAABAA==", "sample_rate": declared}
+        {
+            "type": "tts_chunk",
+            "content": "AAABAA==",
+            "sample_rate": declared,
+            "timestamp": 1.0,
+            "message_id": "m",
+        }
     )
     assert msg.sample_rate == expected  # type: ignore[attr-defined]
     assert parse_server_message(msg.to_wire()) == msg
