@@ -19,6 +19,14 @@ _LAZY: dict[str, str] = {
     "Emulator": "nextevi_widgets.emulator",
     "VoiceSession": "nextevi_widgets.session",
     "VoiceChat": "nextevi_widgets.widget",
+    "EmotionTimeline": "nextevi_widgets.timeline",
+    "EmotionPlot": "nextevi_widgets.timeline",
+    "latency_table": "nextevi_widgets.timeline",
+    "plot_latency": "nextevi_widgets.timeline",
+    "Recorder": "nextevi_widgets.recording",
+    "Recording": "nextevi_widgets.recording",
+    "replay": "nextevi_widgets.recording",
+    "compare_recordings": "nextevi_widgets.recording",
 }
 
 __all__ = ["__version__", *_LAZY]
