@@ -162,7 +162,9 @@ class LabNotebook:
             )
             client.load_connection_file()
             client.start_channels()
-            client.wait_for_ready(timeout=30)
+            # Not wait_for_ready(): it drains IOPub until it is quiet for 0.2 s, which never
+            # happens while the microphone streams (every comm message publishes status).
+            client.kernel_info(reply=True, timeout=30)
             self._client = client
         return self._client
 
