@@ -44,8 +44,11 @@ from ._session.waiting import STATES, SessionError, wait_for_condition
 from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .client.client import NextEVIClient
     from .client.messages import SessionSettings
+    from .recording import Recorder
 
 __all__ = ["STATES", "OutgoingAudio", "SessionError", "VoiceSession"]
 
@@ -439,6 +442,15 @@ class VoiceSession(HasTraits):
                 self._listeners.remove(callback)
 
         return unsubscribe
+
+    def record(self, path: str | Path) -> Recorder:
+        """Record this session from now on: every event as JSON lines (``<path>.jsonl``, flushed
+        per event) and a stereo WAV (``<path>.wav``: user left, assistant as heard right).
+        Call ``.close()`` on the returned :class:`~nextevi_widgets.recording.Recorder` to
+        finish; load it later with ``Recording.load(path)``."""
+        from .recording import Recorder
+
+        return Recorder.attach(self, path)
 
     def _emit(self, direction: Direction, event: object, at: float) -> None:
         for listener in list(self._listeners):

@@ -31,7 +31,7 @@ async def record_conversation(
     """A spoken turn, then a text turn interrupted while the reply plays."""
     session = make_session()
     timeline = EmotionTimeline.attach(session)
-    recorder = Recorder.attach(session, stem)
+    recorder = session.record(stem)
     session.start()
     await session.wait_until("connected", timeout=30)
     await session.send_file(str(speech_wav), realtime=True, trailing_silence=0.8)
