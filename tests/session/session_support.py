@@ -1,5 +1,4 @@
-"""Helpers for session tests: a quick deterministic emulator profile, real audio files, a
-scripted WebSocket server for faults."""
+"""Helpers for session tests: real audio files and a scripted WebSocket server for faults."""
 
 from __future__ import annotations
 
@@ -14,26 +13,11 @@ import soundfile
 import soxr
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from nextevi_widgets.client.messages import SessionSettings, TurnDetection
-from nextevi_widgets.emulator import EngineSet, register_profile
-from nextevi_widgets.emulator.deterministic import SyntheticVoice, deterministic_engine_set
+from nextevi_widgets.emulator.deterministic import SyntheticVoice
 
 API_KEY = "oak_session_secret_0123456789"
-PROFILE = "sessionfast"
-"""Deterministic engines with a quick assistant voice (0.1 s per word) so turns are short."""
-
-# Short turn detection keeps each turn quick; the rest are the emulator's defaults.
-FAST_SETTINGS = SessionSettings(turn_detection=TurnDetection(silence_threshold=0.3))
+# Quick reconnects keep fault tests short.
 FAST_CLIENT = {"reconnect_base_delay": 0.05, "reconnect_max_delay": 0.2}
-
-
-def _fast() -> EngineSet:
-    engines = deterministic_engine_set(tts_seconds_per_word=0.1)
-    engines.name = PROFILE
-    return engines
-
-
-register_profile(PROFILE, _fast)
 
 
 def write_speech_wav(path: Path, rate: int = 44_100, channels: int = 2) -> float:

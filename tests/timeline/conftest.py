@@ -1,18 +1,14 @@
-"""Fixtures: sessions against the in-process emulator with a quick deterministic profile."""
+"""Fixtures for timeline tests (``make_session`` comes from ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 import soundfile
-from timeline_support import FAST_SETTINGS, PROFILE
 
 from nextevi_widgets.emulator.deterministic import SyntheticVoice
-from nextevi_widgets.session import VoiceSession
 
 
 @pytest.fixture
@@ -23,23 +19,3 @@ def speech_wav(tmp_path: Path) -> Path:
     path = tmp_path / "speech.wav"
     soundfile.write(str(path), audio, 24_000, subtype="PCM_16")
     return path
-
-
-@pytest.fixture
-async def make_session() -> AsyncIterator[Callable[..., VoiceSession]]:
-    """Factory of emulator-backed sessions, all closed after the test."""
-    sessions: list[VoiceSession] = []
-
-    def make(**kwargs: Any) -> VoiceSession:
-        kwargs.setdefault("emulator", "inprocess")
-        kwargs.setdefault("config_id", PROFILE)
-        kwargs.setdefault("settings", FAST_SETTINGS)
-        session = VoiceSession(**kwargs)
-        sessions.append(session)
-        return session
-
-    yield make
-    for session in sessions:
-        closing = session.close()
-        if closing is not None:
-            await closing
