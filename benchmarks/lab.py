@@ -4,6 +4,11 @@ Starts a JupyterLab server on a free port with a token, launches Debian Chromium
 microphone (a WAV file), opens a notebook and runs all of its cells through JupyterLab's
 command registry (``expose_app_in_browser``) rather than by clicking, which depends on focus.
 The notebook's code reports back by writing JSON files into the lab's root directory.
+
+``websocket_compression=True`` starts the server with permessage-deflate enabled
+(``ServerApp.websocket_compression_options = {}``, off by default in Jupyter Server);
+``count_wire_bytes=True`` puts a :class:`ByteCountingProxy` between the browser and the server
+so the bytes really sent can be counted (Playwright only sees decompressed payloads).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from .harness import Skip
+from .wire_proxy import ByteCountingProxy
 
 CHROMIUM = "/usr/bin/chromium"
 TOKEN = "nextevi-bench-token"
@@ -54,9 +60,19 @@ def _free_port() -> int:
 class Lab:
     """``async with Lab(root, mic_wav) as lab: page = await lab.run_notebook("x.ipynb", cells)``."""
 
-    def __init__(self, root: Path, mic_wav: Path | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        mic_wav: Path | None = None,
+        *,
+        websocket_compression: bool = False,
+        count_wire_bytes: bool = False,
+    ) -> None:
         self.root = root
         self.mic_wav = mic_wav
+        self.websocket_compression = websocket_compression
+        self.proxy: ByteCountingProxy | None = None
+        self._count_wire_bytes = count_wire_bytes
         self.port = _free_port()
         self._proc: subprocess.Popen[bytes] | None = None
         self._pw: Any = None
@@ -67,7 +83,9 @@ class Lab:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """The URL the browser uses (the proxy's when bytes are counted)."""
+        port = self.proxy.port if self.proxy is not None else self.port
+        return f"http://127.0.0.1:{port}"
 
     async def __aenter__(self) -> Lab:
         try:
@@ -76,6 +94,8 @@ class Lab:
             raise Skip(f"playwright is not installed ({exc})") from None
         self._start_server()
         await self._wait_ready()
+        if self._count_wire_bytes:
+            self.proxy = await ByteCountingProxy(self.port).__aenter__()
         self._pw = await async_playwright().start()
         args = list(CHROMIUM_FLAGS)
         if self.mic_wav is not None:
@@ -92,6 +112,10 @@ class Lab:
         jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent))
         if jupyter is None:
             raise Skip("jupyter is not installed next to this Python")
+        config = self.root / "jupyter_server_config.json"
+        # A dict (even empty) turns permessage-deflate on; None (Jupyter's default) keeps it off.
+        options: dict[str, Any] | None = {} if self.websocket_compression else None
+        config.write_text(json.dumps({"ServerApp": {"websocket_compression_options": options}}))
         self._log = open(self.root / "jupyter.log", "wb")  # noqa: SIM115 - closed in __aexit__
         self._proc = subprocess.Popen(
             [
@@ -104,6 +128,7 @@ class Lab:
                 f"--IdentityProvider.token={TOKEN}",
                 f"--ServerApp.root_dir={self.root}",
                 "--LabApp.expose_app_in_browser=True",
+                f"--config={config}",
                 # A fresh workspace: no tabs restored from other runs.
                 f"--LabApp.workspaces_dir={self.root / '.workspaces'}",
                 f"--LabApp.user_settings_dir={self.root / '.settings'}",
@@ -118,7 +143,7 @@ class Lab:
 
     async def _wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
-        url = f"{self.base}/api?token={TOKEN}"
+        url = f"http://127.0.0.1:{self.port}/api?token={TOKEN}"
         while time.monotonic() < deadline:
             assert self._proc is not None
             if self._proc.poll() is not None:
@@ -138,6 +163,8 @@ class Lab:
     ) -> None:
         if self._browser is not None:
             await self._browser.close()
+        if self.proxy is not None:
+            await self.proxy.__aexit__(None, None, None)
         if self._pw is not None:
             await self._pw.stop()
         if self._proc is not None:

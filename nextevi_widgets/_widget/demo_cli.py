@@ -4,19 +4,25 @@
 * ``demo --headless [--wav PATH] [--profile NAME] [--text TEXT]`` runs the same conversation
   without a browser (:func:`nextevi_widgets._demo.run_headless`).
 
+The demo's JupyterLab compresses its websockets (permessage-deflate): Jupyter Server leaves
+that off by default, and each 20 ms microphone frame then costs ~1.5 bytes per PCM byte on the
+wire because of the Jupyter message envelope; with compression the envelope's repeated parts
+cost a few bytes (see README, "Bandwidth"). ``--no-websocket-compression`` keeps the default.
+
 Module-level imports stay light: the CLI imports this module for every command.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["QUICKSTART", "find_quickstart", "register"]
+__all__ = ["QUICKSTART", "find_quickstart", "lab_environment", "register"]
 
 QUICKSTART = Path("notebooks") / "01_quickstart.ipynb"
 
@@ -42,6 +48,11 @@ def register(subparsers: Any) -> None:
         "--no-realtime",
         action="store_true",
         help="stream the WAV as fast as possible instead of at real-time pace (--headless)",
+    )
+    parser.add_argument(
+        "--no-websocket-compression",
+        action="store_true",
+        help="leave Jupyter Server's websocket compression off (its default)",
     )
     parser.add_argument(
         "jupyter_args",
@@ -87,5 +98,23 @@ def run_demo(args: argparse.Namespace) -> int:
         print("nextevi-widgets demo: `jupyter` not found (pip install jupyterlab)", file=sys.stderr)
         return 1
     command = [jupyter, "lab", str(notebook), *extra]
-    os.execv(jupyter, command)
+    env = dict(os.environ)
+    if not args.no_websocket_compression:
+        env = lab_environment(env, _config_home())
+    os.execve(jupyter, command, env)
     return 0  # not reached
+
+
+def _config_home() -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "nextevi-widgets" / "jupyter-config"
+
+
+def lab_environment(env: dict[str, str], config_dir: Path) -> dict[str, str]:
+    """``env`` with ``config_dir`` first on ``JUPYTER_CONFIG_PATH``, holding a Jupyter Server
+    config that turns websocket compression on (the rest of the user's config still loads)."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, dict[str, object]] = {"ServerApp": {"websocket_compression_options": {}}}
+    (config_dir / "jupyter_server_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    paths = [str(config_dir), *filter(None, env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep))]
+    return {**env, "JUPYTER_CONFIG_PATH": os.pathsep.join(paths)}
