@@ -12,8 +12,6 @@ parts cost a few bytes each."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .bench_browser_audio import write_mic_wav
-from .harness import BenchSpec, Context, Goal, Metric, Skip
+from .emu_turns import espeak_speech
+from .harness import BenchSpec, Context, Goal, Metric
 from .lab import Lab
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,19 +33,10 @@ SPEECH = (
 
 
 def write_speech_wav(path: Path, workdir: Path, rate: int = 48_000) -> Path:
-    """espeak-ng speech with a second of room noise between sentences, at 48 kHz."""
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise Skip("espeak-ng is not installed")
+    """espeak-ng speech with a second of room noise around it, at 48 kHz."""
     import soundfile
-    import soxr
 
-    raw = workdir / "speech_raw.wav"
-    subprocess.run([exe, "-s", "150", "-w", str(raw), SPEECH], check=True, timeout=30)
-    data, source_rate = soundfile.read(str(raw), dtype="float32")
-    if data.ndim > 1:
-        data = data.mean(axis=1)
-    speech = soxr.resample(data, source_rate, rate)
+    speech = espeak_speech(SPEECH, workdir, rate)
     # A quiet noise floor (-60 dBFS) as a real room has, not digital silence.
     rng = np.random.default_rng(3)
     pause = 0.001 * rng.standard_normal(rate)

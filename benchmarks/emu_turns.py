@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 import soxr
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -29,20 +30,24 @@ API_KEY = "oak_bench_0123456789abcdef"
 SILENCE_FRAME = bytes(2 * FRAME)
 
 
-def espeak_utterance(text: str, workdir: Path) -> bytes:
-    """``text`` spoken by the espeak-ng CLI, as 24 kHz PCM16 (the user's voice)."""
+def espeak_speech(text: str, workdir: Path, rate: int = RATE) -> npt.NDArray[np.float32]:
+    """``text`` spoken by the espeak-ng CLI at 150 words/min, mono float32 at ``rate``."""
     exe = shutil.which("espeak-ng")
     if exe is None:
         raise Skip("espeak-ng is not installed")
-    out = workdir / "utterance.wav"
+    out = workdir / "espeak.wav"
     subprocess.run([exe, "-s", "150", "-w", str(out), text], check=True, timeout=30)
     import soundfile
 
-    data, rate = soundfile.read(str(out), dtype="float32")
+    data, source_rate = soundfile.read(str(out), dtype="float32")
     if data.ndim > 1:
         data = data.mean(axis=1)
-    resampled = soxr.resample(data, rate, RATE)
-    pcm = (np.clip(resampled, -1, 1) * 32767).astype("<i2")
+    return np.asarray(soxr.resample(data, source_rate, rate), dtype=np.float32)
+
+
+def espeak_utterance(text: str, workdir: Path) -> bytes:
+    """``text`` spoken by the espeak-ng CLI, as 24 kHz PCM16 (the user's voice)."""
+    pcm = (np.clip(espeak_speech(text, workdir), -1, 1) * 32767).astype("<i2")
     # A second of "room silence" first: the previous reply has finished playing by then.
     lead = np.zeros(RATE, dtype="<i2")
     return np.concatenate([lead, pcm]).tobytes()
