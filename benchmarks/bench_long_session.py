@@ -12,7 +12,9 @@ import asyncio
 import gc
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
 
 import numpy as np
 import psutil  # type: ignore[import-untyped]
@@ -110,38 +112,62 @@ async def run(ctx: Context) -> list[Metric]:
             "expensive few that a median hides)",
         ),
     ]
-    metrics.append(await _plot_redraw(timeline))
+    metrics += await _plot_redraw(timeline)
     return metrics
 
 
-async def _plot_redraw(timeline: EmotionTimeline) -> Metric:
-    """Live redraws of an ``EmotionPlot`` at full history: each title change makes the plot
-    redraw in its render thread, which times itself (``stats['render_ms_last']``)."""
+async def _plot_redraw(timeline: EmotionTimeline) -> list[Metric]:
+    """Live redraws of an ``EmotionPlot`` at full history, in its render thread, each timed by
+    the plot itself (``stats['render_ms_last']``): new emotion samples (the data is redrawn
+    onto the kept frame) and title changes (the frame itself is redrawn)."""
     from nextevi_widgets.timeline import EmotionPlot
 
     plot = EmotionPlot(timeline, max_fps=100.0)
-    samples: list[float] = []
+    on_data: list[float] = []
+    on_frame: list[float] = []
+    end = timeline.span()[1]
     try:
-        for i in range(11):
-            before = plot.stats["redraws"]
-            plot.title = f"one hour, redraw {i}"
-            deadline = time.monotonic() + 30
-            while plot.stats["redraws"] == before and time.monotonic() < deadline:  # noqa: ASYNC110 - the plot has no completion event
-                await asyncio.sleep(0.005)
-            last = plot.stats["render_ms_last"]
-            if i > 0 and last is not None:  # the first redraw also builds the figure
-                samples.append(float(last))
+        await _redrawn(plot, lambda: setattr(plot, "title", "one hour"))  # builds the figure
+        for i in range(10):
+            scores = dict.fromkeys(EMOTIONS, 0.1 + 0.05 * i)
+            add = partial(timeline.add, end + 0.25 * (i + 1), scores)
+            on_data.append(await _redrawn(plot, add))
+            on_frame.append(await _redrawn(plot, partial(setattr, plot, "title", f"hour {i}")))
+        blits = plot.stats["blits"]
     finally:
         plot.close()
-    worst = max(samples) if samples else float("nan")
-    return Metric.from_samples(
-        "emotion plot redraw at full history",
-        "ms",
-        samples,
-        goal=Goal("<= 50 ms", worst <= 50 if samples else None),
-        note=f"{len(timeline.times)} emotion samples over the hour; live redraw path (render "
-        "thread, PNG), first redraw excluded; goal judged on the worst",
-    )
+    note = f"{len(timeline.times)} emotion samples, {len(timeline.turns)} turns over the hour; "
+    return [
+        Metric.from_samples(
+            "emotion plot redraw at full history, new data",
+            "ms",
+            on_data,
+            goal=Goal("<= 50 ms", max(on_data) <= 50 if on_data else None),
+            note=note + f"what a live plot does per update ({blits} of 21 redraws drew only "
+            "the data onto the kept frame); goal judged on the worst",
+        ),
+        Metric.from_samples(
+            "emotion plot redraw at full history, new frame",
+            "ms",
+            on_frame,
+            goal=Goal("<= 50 ms", max(on_frame) <= 50 if on_frame else None),
+            note=note + "title change: axes, ticks and legend redrawn too (also what a new "
+            "page of the x axis costs); goal judged on the worst",
+        ),
+    ]
+
+
+async def _redrawn(plot: Any, change: Callable[[], object]) -> float:
+    """Make ``change``, wait for the plot's next redraw, return its render time (ms)."""
+    before = plot.stats["redraws"]
+    change()
+    deadline = time.monotonic() + 30
+    while plot.stats["redraws"] == before and time.monotonic() < deadline:  # noqa: ASYNC110 - the plot has no completion event
+        await asyncio.sleep(0.02)
+    last = plot.stats["render_ms_last"]
+    if plot.stats["redraws"] == before or last is None:
+        raise TimeoutError("the plot did not redraw")
+    return float(last)
 
 
 SPEC = BenchSpec("long_session", "one hour fast-forwarded: memory and per-event cost", run)

@@ -225,9 +225,12 @@ class EmotionTimeline:
 
     def span(self) -> tuple[float, float]:
         """``(first, last)`` time over samples, turns and interruptions (0, 0 when empty)."""
-        points = [*self.times.tolist(), *self._interruptions]
+        points = [*self._interruptions]
         for turn in self._turns:
             points += [turn.start, turn.end]
+        times = self.times
+        if len(times):
+            points += [float(times.min()), float(times.max())]
         return (min(points), max(points)) if points else (0.0, 0.0)
 
     def snapshot(self) -> EmotionTimeline:
@@ -247,6 +250,7 @@ class EmotionTimeline:
         store = out._store
         store.names = list(self.names if names is None else names)
         store._index = {name: i for i, name in enumerate(store.names)}
+        store._h_v = np.empty((0, len(store.names)))  # history rows have a column per name
         n = len(times)
         store._t = np.array(times, dtype=float).copy()
         store._v = np.array(values, dtype=float).reshape(n, len(store.names)).copy()

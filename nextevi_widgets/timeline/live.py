@@ -1,8 +1,9 @@
 """``EmotionPlot``: a live emotion timeline widget.
 
 Rendering never runs on the event loop: each redraw snapshots the timeline on the loop, draws
-it with Agg on a private Figure in a one-thread executor, and assigns the PNG back to the
-``image`` trait on the loop (the front end, ``js/plot.ts``, shows it through a Blob URL).
+it with Agg on a private Figure in a one-thread executor (a :class:`LiveRenderer`: paged x
+axis, data blitted onto the kept frame), and assigns the PNG back to the ``image`` trait on the
+loop (the front end, ``js/plot.ts``, shows it through a Blob URL).
 Redraws start at most ``max_fps`` times a second; changes that arrive meanwhile coalesce into
 one pending redraw.
 
@@ -28,7 +29,7 @@ import anywidget
 import traitlets
 
 from .core import EmotionTimeline
-from .render import PngRenderer, RenderResult
+from .render import LiveRenderer, PngRenderer, RenderResult
 
 if TYPE_CHECKING:
     from ..session import VoiceSession
@@ -105,7 +106,7 @@ class EmotionPlot(anywidget.AnyWidget):
         else:
             raise TypeError("EmotionPlot needs a VoiceSession, a VoiceChat or an EmotionTimeline")
         self._interactive = _ipympl_active() if interactive is None else interactive
-        self._renderer: PngRenderer | None = None
+        self._renderer: LiveRenderer | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._canvas_figure: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -116,6 +117,7 @@ class EmotionPlot(anywidget.AnyWidget):
         self._last_start = float("-inf")
         self._redraws = 0
         self._coalesced = 0
+        self._blits = 0
         self._static_renders = 0
         self._wall_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
         self._cpu_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
@@ -125,9 +127,7 @@ class EmotionPlot(anywidget.AnyWidget):
     # ------------------------------------------------------------------ scheduling
 
     def _on_option(self, _change: dict[str, Any]) -> None:
-        if self._renderer is not None:
-            self._renderer.resize(self.width, self.height)
-        self._on_data()
+        self._on_data()  # a new size reaches the renderer in its own thread (_render)
 
     def _on_data(self) -> None:
         """A change: redraw now, later (rate cap) or after the redraw in flight."""
@@ -180,6 +180,7 @@ class EmotionPlot(anywidget.AnyWidget):
     def _publish(self, result: RenderResult, *, live: bool = True) -> None:
         if live:
             self._redraws += 1
+            self._blits += int(result.blitted)
             self._wall_ms.append(result.wall_ms)
             self._cpu_ms.append(result.cpu_ms)
         else:
@@ -196,7 +197,9 @@ class EmotionPlot(anywidget.AnyWidget):
 
     def _render(self, snapshot: EmotionTimeline) -> RenderResult:
         if self._renderer is None:
-            self._renderer = PngRenderer(self.width, self.height)
+            self._renderer = LiveRenderer(self.width, self.height)
+        elif self._renderer.size != (self.width, self.height):
+            self._renderer.resize(self.width, self.height)
         return self._renderer.render(
             snapshot,
             style=self.style,
@@ -242,7 +245,8 @@ class EmotionPlot(anywidget.AnyWidget):
 
     @property
     def stats(self) -> dict[str, Any]:
-        """``redraws`` (background), ``coalesced`` (changes folded into another redraw),
+        """``redraws`` (background), ``blits`` (of those, data only onto the kept frame),
+        ``coalesced`` (changes folded into another redraw),
         ``static_renders`` (drawn for display or :meth:`render`), render wall and
         render-thread CPU milliseconds (median, p95, last) over the recent redraws."""
         wall, cpu = sorted(self._wall_ms), sorted(self._cpu_ms)
@@ -252,6 +256,7 @@ class EmotionPlot(anywidget.AnyWidget):
 
         return {
             "redraws": self._redraws,
+            "blits": self._blits,
             "coalesced": self._coalesced,
             "static_renders": self._static_renders,
             "render_ms_median": statistics.median(wall) if wall else None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 
 import pytest
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch
 
 from nextevi_widgets.timeline import EmotionTimeline, plot_latency
 from nextevi_widgets.timeline.render import PngRenderer
@@ -25,17 +27,22 @@ def sample() -> EmotionTimeline:
 def test_each_style_draws_data_turns_and_interruptions(style: str) -> None:
     ax = Figure().add_subplot()
     sample().plot(ax=ax, style=style, top=2)  # type: ignore[arg-type]
-    # Two shaded turns plus the interruption line.
-    spans = [p for p in ax.patches if p.get_alpha() == pytest.approx(0.12)]
-    assert len(spans) == 2
-    assert any(line.get_linestyle() == "--" for line in ax.lines)
+    # Two shaded turns (one user, one interrupted assistant: a compound path each) ...
+    shading = [p for p in ax.patches if isinstance(p, PathPatch) and p.get_alpha() == 0.12]
+    assert sorted(len(p.get_path().vertices) for p in shading) == [5, 5]  # one rectangle each
+    assert sorted(bool(p.get_hatch()) for p in shading) == [False, True]
+    # ... and the interruption line.
+    marks = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(marks) == 1
+    assert marks[0].get_segments()[0][0][0] == 3.0
     if style == "line":
-        assert sorted(line.get_label() for line in ax.lines if line.get_linestyle() == "-") == [
-            "joy",
-            "sadness",
-        ]
+        assert sorted(str(line.get_label()) for line in ax.lines) == ["joy", "sadness"]
+        legend = ax.get_legend()
+        assert legend is not None
+        assert [t.get_text() for t in legend.get_texts()] == ["joy", "sadness"]
     elif style == "area":
-        assert len(ax.collections) == 2
+        stacked = [c for c in ax.collections if c.get_alpha() == 0.85]
+        assert len(stacked) == 2
     else:
         assert [t.get_text() for t in ax.get_yticklabels()] == ["joy", "sadness"]
 

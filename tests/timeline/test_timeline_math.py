@@ -184,6 +184,20 @@ def test_names_added_after_folding_get_nan_history() -> None:
     assert timeline.mean()["fear"] == pytest.approx(0.9)
 
 
+def test_a_snapshot_keeps_growing_past_its_capacity() -> None:
+    timeline = EmotionTimeline()
+    for t in range(10):
+        timeline.add(float(t), {"joy": 0.1 * t, "fear": 0.5})
+    copy = timeline.snapshot()
+    for t in range(10, 40):  # more than the copy's room: its oldest rows fold into history
+        copy.add(float(t), {"joy": 0.5, "fear": 0.5})
+    assert len(timeline) == 10
+    first, last = copy.span()
+    assert first < 5.0
+    assert last == 39.0
+    assert copy.mean()["fear"] == pytest.approx(0.5)
+
+
 def test_latency_table_in_ms_from_speech_end() -> None:
     records = [
         {
