@@ -1,11 +1,17 @@
-// EmotionPlot front end: the kernel renders PNG bytes (the `image` trait, a DataView here) and
-// this view shows them in an <img> through a Blob URL.
+// EmotionPlot front end. With renderer "browser" the kernel sends `frame` messages (the visible
+// data as binary buffers) and this view draws them on a canvas (js/plot/); with "png" the
+// kernel renders PNG bytes (the `image` trait) and this view shows them through a Blob URL.
+// Until a first frame arrives the PNG (drawn at display time) is shown in both modes.
 
-import type { Render } from "@anywidget/types";
+import type { AnyModel, Render } from "@anywidget/types";
+import { drawFrame } from "./plot/canvas";
+import { decodeFrame, isFrameHeader, type PlotFrame } from "./plot/frame";
 
 interface PlotModel {
   image: DataView | ArrayBuffer | null;
+  renderer: "browser" | "png";
   width: number;
+  height: number;
   alt: string;
 }
 
@@ -15,12 +21,9 @@ function pngBytes(data: DataView | ArrayBuffer | null): Uint8Array | null {
   return new Uint8Array(data);
 }
 
-const render: Render<PlotModel> = ({ model, el }) => {
-  const img = document.createElement("img");
-  img.className = "nextevi-emotion-plot";
-  img.style.maxWidth = "100%";
+/** The <img> showing the `image` trait; returns its updater and disposer. */
+function pngView(model: AnyModel<PlotModel>, img: HTMLImageElement): { update: () => void; dispose: () => void } {
   let url: string | null = null;
-
   const update = (): void => {
     const bytes = pngBytes(model.get("image"));
     const previous = url;
@@ -38,15 +41,81 @@ const render: Render<PlotModel> = ({ model, el }) => {
     img.style.width = `${model.get("width")}px`;
     img.alt = model.get("alt");
   };
+  return {
+    update,
+    dispose: () => {
+      if (url !== null) URL.revokeObjectURL(url);
+    },
+  };
+}
 
-  model.on("change:image", update);
-  model.on("change:width", update);
-  el.appendChild(img);
-  update();
+const render: Render<PlotModel> = ({ model, el }) => {
+  const img = document.createElement("img");
+  img.className = "nextevi-emotion-plot";
+  img.style.maxWidth = "100%";
+  const canvas = document.createElement("canvas");
+  canvas.className = "nextevi-emotion-plot-canvas";
+  canvas.setAttribute("role", "img");
+  const error = document.createElement("div");
+  error.className = "nextevi-emotion-plot-error";
+  error.style.color = "#b00020";
+  const png = pngView(model, img);
+  let frame: PlotFrame | null = null;
+
+  const draw = (): void => {
+    const browser = model.get("renderer") === "browser" && frame !== null;
+    canvas.style.display = browser ? "" : "none";
+    img.style.display = browser ? "none" : "";
+    canvas.setAttribute("aria-label", model.get("alt"));
+    if (!browser || frame === null) return;
+    const width = model.get("width");
+    const height = model.get("height");
+    const ratio = window.devicePixelRatio || 1;
+    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+      canvas.width = Math.round(width * ratio);
+      canvas.height = Math.round(height * ratio);
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+    }
+    const ctx = canvas.getContext("2d");
+    if (ctx === null) return;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    drawFrame(ctx, frame, width, height);
+  };
+
+  const onMessage = (content: unknown, buffers: readonly (DataView | ArrayBuffer)[]): void => {
+    if (!isFrameHeader(content)) return;
+    try {
+      frame = decodeFrame(content, buffers ?? []);
+      error.textContent = "";
+      draw();
+    } catch (exc) {
+      // Keep the last good frame on screen and say what was wrong with the new one.
+      error.textContent = exc instanceof Error ? exc.message : String(exc);
+    }
+  };
+
+  const onOption = (): void => {
+    png.update();
+    draw();
+  };
+  model.on("change:image", png.update);
+  model.on("change:width", onOption);
+  model.on("change:height", onOption);
+  model.on("change:renderer", onOption);
+  model.on("msg:custom", onMessage);
+  el.append(img, canvas, error);
+  png.update();
+  draw();
+  // Ask for the current frame: this view may appear long after the data did.
+  model.send({ kind: "ready" });
   return () => {
-    model.off("change:image", update);
-    model.off("change:width", update);
-    if (url !== null) URL.revokeObjectURL(url);
+    model.off("change:image", png.update);
+    model.off("change:width", onOption);
+    model.off("change:height", onOption);
+    model.off("change:renderer", onOption);
+    model.off("msg:custom", onMessage);
+    png.dispose();
   };
 };
 

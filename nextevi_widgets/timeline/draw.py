@@ -27,7 +27,17 @@ if TYPE_CHECKING:
 
     from .core import EmotionTimeline
 
-__all__ = ["EMOTION_COLORS", "View", "draw_data", "draw_frame", "draw_timeline", "plan_view"]
+__all__ = [
+    "EMOTION_COLORS",
+    "TURN_COLORS",
+    "View",
+    "draw_data",
+    "draw_frame",
+    "draw_timeline",
+    "envelope",
+    "merge_close",
+    "plan_view",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -43,7 +53,7 @@ EMOTION_COLORS: dict[str, str] = {
     "confusion": "#e68310",
 }
 _FALLBACK = ("#008695", "#cf1c90", "#4b4b8f", "#d2691e", "#556b2f")
-_TURN_COLORS = {"user": "#4c72b0", "assistant": "#8c8c8c"}
+TURN_COLORS = {"user": "#4c72b0", "assistant": "#8c8c8c"}
 _STYLES = ("line", "area", "heatmap")
 _MARKER_SPACING_PX = 8
 """Markers are drawn while samples are at least this far apart on screen."""
@@ -221,9 +231,9 @@ def _turns(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
     pixel = (view.x1 - view.x0) / max(1.0, ax.bbox.width)
     artists: list[Artist] = []
     for (role, interrupted), spans in groups.items():
-        color = _TURN_COLORS.get(role, "#bbbbbb")
+        color = TURN_COLORS.get(role, "#bbbbbb")
         shading = PathPatch(
-            _rectangles(_merge_close(np.asarray(spans), pixel)),
+            _rectangles(merge_close(np.asarray(spans), pixel)),
             transform=ax.get_xaxis_transform(),
             facecolor=color,
             edgecolor="none",
@@ -236,7 +246,7 @@ def _turns(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
     return artists
 
 
-def _merge_close(spans: FloatArray, gap: float) -> FloatArray:
+def merge_close(spans: FloatArray, gap: float) -> FloatArray:
     """Sorted spans with neighbours less than ``gap`` apart joined (what a pixel cannot
     separate costs nothing to fill as one)."""
     spans = spans[np.argsort(spans[:, 0])]

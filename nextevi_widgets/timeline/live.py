@@ -1,11 +1,16 @@
 """``EmotionPlot``: a live emotion timeline widget.
 
-Rendering never runs on the event loop: each redraw snapshots the timeline on the loop, draws
-it with Agg on a private Figure in a one-thread executor (a :class:`LiveRenderer`: paged x
-axis, data blitted onto the kept frame), and assigns the PNG back to the ``image`` trait on the
-loop (the front end, ``js/plot.ts``, shows it through a Blob URL).
-Redraws start at most ``max_fps`` times a second; changes that arrive meanwhile coalesce into
-one pending redraw.
+By default (``renderer="browser"``, line style) the browser draws the plot itself
+(``js/plot/``): each update sends the visible data, reduced to screen resolution, as binary
+buffers (:mod:`.canvas_frame`), so a live plot costs the kernel well under a millisecond per
+update. The display bundle and :meth:`EmotionPlot.render` still draw with matplotlib.
+
+With ``renderer="png"`` (and for the area and heatmap styles) matplotlib renders in the
+kernel, never on the event loop: each redraw snapshots the timeline on the loop, draws it with
+Agg on a private Figure in a one-thread executor (a :class:`LiveRenderer`: paged x axis, data
+blitted onto the kept frame) and assigns the PNG to the ``image`` trait on the loop (the front
+end shows it through a Blob URL). Redraws start at most ``max_fps`` times a second; changes
+that arrive meanwhile coalesce into one pending redraw (in both modes).
 
 With the ``%matplotlib widget`` (ipympl) backend active, the plot is an interactive ipympl
 canvas instead (zoom and pan); ipympl's canvas must be drawn on the kernel thread, so that mode
@@ -19,6 +24,7 @@ import base64
 import html
 import logging
 import statistics
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +34,9 @@ from typing import TYPE_CHECKING, Any, cast
 import anywidget
 import traitlets
 
+from .canvas_frame import build_frame
 from .core import EmotionTimeline
+from .paging import AxisPager
 from .render import LiveRenderer, PngRenderer, RenderResult
 
 if TYPE_CHECKING:
@@ -58,16 +66,23 @@ class EmotionPlot(anywidget.AnyWidget):
     the ``top`` emotions by mean. ``interactive=None`` uses ipympl when ``%matplotlib widget``
     is active.
 
+    ``renderer="browser"`` (the default) lets the browser draw the line style from data the
+    kernel sends; ``"png"`` renders every update with matplotlib in the kernel (the area and
+    heatmap styles always do).
+
     Saved notebooks keep a static copy: the display bundle also holds the PNG and the
-    transcript (``image/png``, ``text/html``, ``text/plain``), shown when no kernel is there.
+    transcript (``image/png``, ``text/html``, ``text/plain``), shown when no kernel is there;
+    :meth:`render` refreshes the ``image`` trait, which the saved widget state keeps.
     """
 
     _esm = _STATIC / "emotion_plot.js"
 
     image = traitlets.Bytes(b"").tag(sync=True)
-    """The latest PNG."""
+    """The latest PNG (each update with ``renderer="png"``; at display and :meth:`render`
+    otherwise)."""
+    renderer = traitlets.Enum(("browser", "png"), default_value="browser").tag(sync=True)
     width = traitlets.Int(720).tag(sync=True)
-    height = traitlets.Int(260)
+    height = traitlets.Int(260).tag(sync=True)
     alt = traitlets.Unicode("Emotion timeline").tag(sync=True)
     style = traitlets.Enum(("line", "area", "heatmap"), default_value="line")
     max_fps = traitlets.Float(5.0, min=0.1)
@@ -87,8 +102,10 @@ class EmotionPlot(anywidget.AnyWidget):
         height: int = 260,
         title: str = "",
         interactive: bool | None = None,
+        renderer: str = "browser",
     ) -> None:
         super().__init__(
+            renderer=renderer,
             style=style,
             max_fps=max_fps,
             window=window,
@@ -121,13 +138,26 @@ class EmotionPlot(anywidget.AnyWidget):
         self._static_renders = 0
         self._wall_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
         self._cpu_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
+        self._pager = AxisPager()
         self._unsubscribe: Callable[[], None] = self.timeline.on_change(self._on_data)
-        self.observe(self._on_option, names=["style", "window", "top", "title", "width", "height"])
+        self.observe(
+            self._on_option,
+            names=["style", "window", "top", "title", "width", "height", "renderer"],
+        )
+        self.on_msg(self._on_front_end_msg)
 
     # ------------------------------------------------------------------ scheduling
 
     def _on_option(self, _change: dict[str, Any]) -> None:
         self._on_data()  # a new size reaches the renderer in its own thread (_render)
+
+    def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("kind") == "ready":
+            self._on_data()  # a new view: send it the current frame
+
+    @property
+    def _in_browser(self) -> bool:
+        return self.renderer == "browser" and self.style == "line" and not self._interactive
 
     def _on_data(self) -> None:
         """A change: redraw now, later (rate cap) or after the redraw in flight."""
@@ -157,6 +187,9 @@ class EmotionPlot(anywidget.AnyWidget):
             return
         self._last_start = loop.time()
         self._dirty = False
+        if self._in_browser:
+            self._send_frame()
+            return
         snapshot = self.timeline.snapshot()
         if self._interactive:
             self._draw_interactive(snapshot)
@@ -185,10 +218,27 @@ class EmotionPlot(anywidget.AnyWidget):
             self._cpu_ms.append(result.cpu_ms)
         else:
             self._static_renders += 1
-        self.alt = self._alt_text()
-        self.image = result.png
+        with self.hold_sync():  # one comm message for both
+            self.alt = self._alt_text()
+            self.image = result.png
 
     # ------------------------------------------------------------------ rendering
+
+    def _send_frame(self) -> None:
+        """Build the browser's frame on the loop (cheap) and send it."""
+        wall, cpu = time.perf_counter(), time.thread_time()
+        content, buffers = build_frame(
+            self.timeline,
+            self._pager,
+            width=self.width,
+            top=self.top,
+            window=self.window,
+            title=self.title,
+        )
+        self.send(content, buffers)
+        self._redraws += 1
+        self._wall_ms.append((time.perf_counter() - wall) * 1000.0)
+        self._cpu_ms.append((time.thread_time() - cpu) * 1000.0)
 
     def _worker(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -215,8 +265,6 @@ class EmotionPlot(anywidget.AnyWidget):
         return self.image
 
     def _draw_interactive(self, snapshot: EmotionTimeline) -> None:
-        import time
-
         from .draw import draw_timeline
 
         figure = self._canvas()
@@ -245,10 +293,12 @@ class EmotionPlot(anywidget.AnyWidget):
 
     @property
     def stats(self) -> dict[str, Any]:
-        """``redraws`` (background), ``blits`` (of those, data only onto the kept frame),
+        """``redraws`` (frames sent to the browser, or background renders), ``blits`` (renders
+        that drew only the data onto the kept frame),
         ``coalesced`` (changes folded into another redraw),
         ``static_renders`` (drawn for display or :meth:`render`), render wall and
-        render-thread CPU milliseconds (median, p95, last) over the recent redraws."""
+        render-thread CPU milliseconds (median, p95, last) over the recent redraws (building
+        the frame, in browser mode), ``mode`` (``browser``, ``png`` or ``ipympl``)."""
         wall, cpu = sorted(self._wall_ms), sorted(self._cpu_ms)
 
         def p95(values: list[float]) -> float | None:
@@ -263,7 +313,7 @@ class EmotionPlot(anywidget.AnyWidget):
             "render_ms_p95": p95(wall),
             "render_ms_last": self._wall_ms[-1] if self._wall_ms else None,
             "render_cpu_ms_median": statistics.median(cpu) if cpu else None,
-            "mode": "ipympl" if self._interactive else "png",
+            "mode": "ipympl" if self._interactive else "browser" if self._in_browser else "png",
         }
 
     def _alt_text(self) -> str:

@@ -2,10 +2,9 @@
 figure belongs to one renderer and pyplot is never touched).
 
 :class:`PngRenderer` draws everything each time. :class:`LiveRenderer` is what a live plot
-uses: its x axis moves in pages (the right edge jumps ahead with some headroom instead of
-sliding every frame), so while the axes, legend and title stay the same it keeps the rendered
-frame as a background and only redraws the data on it (blitting). PNGs are encoded from the Agg
-buffer with fast zlib settings: a redraw's cost is mostly encoding otherwise.
+uses: its x axis moves in pages (:class:`.paging.AxisPager`), so while the axes, legend and
+title stay the same it keeps the rendered frame as a background and only redraws the data on it
+(blitting). PNGs are encoded from the Agg buffer with fast zlib settings.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from PIL import Image
 
 from .core import EmotionTimeline
 from .draw import View, draw_data, draw_frame, plan_view
+from .paging import AxisPager
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -95,12 +95,9 @@ class LiveRenderer(PngRenderer):
     """A :class:`PngRenderer` for repeated redraws of a growing timeline: paged x axis, and
     blitting of the line style onto a kept background while the frame is unchanged."""
 
-    HEADROOM = 0.25
-    """Fraction of the shown span the x axis reaches beyond the newest sample after a page."""
-
     def __init__(self, width: int = 720, height: int = 260, dpi: int = 100) -> None:
         super().__init__(width, height, dpi)
-        self._page: tuple[float, float] | None = None
+        self.pager = AxisPager()
         self._frame_key: tuple[Any, ...] | None = None
         self._background: Any = None
         self._ax: Axes | None = None
@@ -111,7 +108,7 @@ class LiveRenderer(PngRenderer):
     @property
     def page(self) -> tuple[float, float] | None:
         """The x range of the current page (None before the first render)."""
-        return self._page
+        return self.pager.current
 
     @property
     def axes(self) -> Axes | None:
@@ -132,7 +129,8 @@ class LiveRenderer(PngRenderer):
         title: str | None = None,
     ) -> RenderResult:
         wall, cpu = time.perf_counter(), time.thread_time()
-        view = plan_view(timeline, style=style, top=top, xlim=self._paged_xlim(timeline, window))
+        xlim = self.pager.page(*timeline.span(), window)
+        view = plan_view(timeline, style=style, top=top, xlim=xlim)
         key = (view.style, view.labels, view.x0, view.x1, title, self.canvas.get_width_height())
         blit = key == self._frame_key and style == "line" and self._ax is not None
         if blit:
@@ -179,23 +177,6 @@ class LiveRenderer(PngRenderer):
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
         for artist in self._data_artists:
             ax.draw_artist(artist)
-
-    def _paged_xlim(self, timeline: EmotionTimeline, window: float | None) -> tuple[float, float]:
-        """The x range: unchanged while the newest sample fits, else a new page reaching
-        ``HEADROOM`` of the shown span past it (so a full-history axis grows geometrically and
-        a long session redraws its axis rarely)."""
-        first, last = timeline.span()
-        page = self._page
-        if window is None:
-            if page is None or page[0] != first or last > page[1]:
-                page = (first, last + max(1.0, self.HEADROOM * (last - first)))
-        else:
-            width = (1 + self.HEADROOM) * window
-            if page is None or page[1] - page[0] != width or not page[0] <= last <= page[1]:
-                left = max(first, last - window)
-                page = (left, left + width)
-        self._page = page
-        return page
 
 
 def _result(png: bytes, wall: float, cpu: float, *, blitted: bool = False) -> RenderResult:

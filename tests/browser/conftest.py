@@ -191,11 +191,17 @@ def open_notebook(
     and returns a handle with a kernel client. Kernels are shut down after the test."""
     opened: list[LabNotebook] = []
 
-    def _open(page: Any, cells: list[str], *, name: str | None = None) -> LabNotebook:
+    def _open(
+        page: Any,
+        cells: list[str],
+        *,
+        name: str | None = None,
+        widget_selector: str = ".nextevi-voice-chat",
+    ) -> LabNotebook:
         stem = name or request.node.name.replace("[", "_").replace("]", "")
         notebook = LabNotebook(jupyter_lab, page, f"{stem}.ipynb", cells)
         opened.append(notebook)
-        notebook.open_and_run()
+        notebook.open_and_run(widget_selector=widget_selector)
         return notebook
 
     yield _open

@@ -47,7 +47,7 @@ async def test_plot_redraws_while_a_session_streams_within_the_rate_cap(
 
 async def test_changes_during_a_render_coalesce_into_one_pending_redraw() -> None:
     timeline = EmotionTimeline()
-    plot = EmotionPlot(timeline, max_fps=1000)
+    plot = EmotionPlot(timeline, max_fps=1000, renderer="png")
     for i in range(50):  # all in one loop turn: the first starts a render, the rest wait
         timeline.add(i * 0.1, {"joy": i / 50})
     for _ in range(500):

@@ -68,7 +68,7 @@ def test_the_axis_pages_ahead_and_redraws_its_frame_only_on_a_new_page() -> None
     timeline = growing(20.0)
     renderer = LiveRenderer(400, 200)
     renderer.render(timeline)
-    for k in range(8):  # 1 s more: within the page's headroom (25 % of 20 s)
+    for k in range(8):  # 1 s more: within the page's headroom (at least 10 s)
         timeline.add(20.0 + 0.125 * k, {"joy": 0.3, "sadness": 0.1})
         assert renderer.render(timeline).blitted
     timeline.add(40.0, {"joy": 0.3, "sadness": 0.1})  # past the page: a new frame
