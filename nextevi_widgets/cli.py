@@ -88,6 +88,13 @@ def _add_emulator(subparsers: Any) -> None:
     parser.add_argument(
         "--preload", action="store_true", help="load the engines before reporting ready"
     )
+    parser.add_argument(
+        "--stt-workers",
+        type=_workers_arg,
+        default="auto",
+        help="processes for PocketSphinx recognition, or auto (default): one per CPU, up to 4, "
+        "when the profile recognises with PocketSphinx (0 = in this process, one core)",
+    )
     parser.add_argument("--log-level", choices=_LOG_LEVELS, default="info")
     group = parser.add_argument_group("process control (used by EmulatorProcess)")
     group.add_argument(
@@ -150,6 +157,29 @@ async def _watch_parent(pid: int, stop: asyncio.Event) -> None:
             stop.set()
 
 
+def _workers_arg(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        count = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, not {value!r}") from None
+    if not 0 <= count <= 16:
+        raise argparse.ArgumentTypeError("between 0 and 16")
+    return count
+
+
+def stt_workers_for(setting: int | str, profile: str | None) -> int:
+    """Worker processes for ``--stt-workers`` (``auto``: one per CPU up to 4 when the profile
+    uses PocketSphinx; none on a single CPU, where they cannot run in parallel)."""
+    if setting != "auto":
+        return int(setting)
+    if profile not in (None, "default", "neural"):
+        return 0
+    cpus = os.cpu_count() or 1
+    return min(4, cpus) if cpus > 1 else 0
+
+
 async def _serve(args: argparse.Namespace) -> None:
     from .emulator import Emulator, EmulatorAuth, EmulatorOptions, get_engine_set
     from .emulator.process import READY_PREFIX
@@ -165,10 +195,9 @@ async def _serve(args: argparse.Namespace) -> None:
         greeting=args.greeting,
         max_frame_bytes=args.max_frame_bytes,
         tts_lead=args.tts_lead_ms / 1000.0,
+        stt_workers=stt_workers_for(args.stt_workers, args.profile),
     )
     emulator = Emulator(args.host, args.port, options=options)
-    if args.preload:
-        await asyncio.to_thread(get_engine_set, args.profile or "default")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,6 +205,8 @@ async def _serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     await emulator.start()
     try:
+        if args.preload:  # after start: the recogniser it builds then lives in a worker
+            await asyncio.to_thread(get_engine_set, args.profile or "default")
         if args.watch_stdin:
             threading.Thread(target=_watch_stdin, args=(loop, stop), daemon=True).start()
         watcher = None

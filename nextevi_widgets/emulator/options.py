@@ -76,6 +76,10 @@ class EmulatorOptions:
     speech_start: float = 0.09
     max_turn_duration: float = 30.0
     vad_warmup: float = 0.06
+    stt_workers: int = 0
+    """Processes that run PocketSphinx recognition (``default`` and ``neural`` profiles). 0
+    decodes in this process: PocketSphinx holds the GIL, so all connections then share one
+    core. The command line and :class:`EmulatorProcess` use one per CPU (up to 4)."""
     project_id: str = "emulator-project"
     """Reported in ``connection_metadata`` when the client sends no ``project_id``."""
 
@@ -88,6 +92,8 @@ class EmulatorOptions:
             raise ValueError("tts_chunk_max must be between 0.01 and 5 seconds")
         if self.max_frame_bytes <= 0:
             raise ValueError("max_frame_bytes must be positive")
+        if not 0 <= self.stt_workers <= 16:
+            raise ValueError("stt_workers must be between 0 and 16")
         for name in ("tts_lead", "emotion_interval", "silence_threshold", "min_speaking_time"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")

@@ -27,6 +27,7 @@ from websockets.http11 import Request, Response
 from ..client.messages import ErrorMessage
 from .auth import ConnectRequest, authorize, connection_id_from_path, parse_connect_request
 from .engines.base import EngineUnavailableError
+from .engines.stt_workers import acquire_recognition_workers, release_recognition_workers
 from .options import EmulatorOptions
 from .profiles import DEFAULT_PROFILE, EngineSet, get_engine_set, profile_for_config, profile_names
 from .redact import wire_logger
@@ -79,6 +80,7 @@ class Emulator:
         self._requested_port = port
         self._server: Server | None = None
         self._port: int | None = None
+        self._workers_held = False
         self.stats = EmulatorStats()
 
     # ---------------------------------------------------------------- lifecycle
@@ -93,6 +95,10 @@ class Emulator:
                 "well-formed API key; anyone who can reach this port can use it",
                 self.host,
             )
+        if self.options.stt_workers:
+            # Started by the first connection that recognises with PocketSphinx.
+            acquire_recognition_workers(self.options.stt_workers)
+            self._workers_held = True
         limit = self.options.max_frame_bytes
         # One socket only, so port 0 yields one port: "localhost" could also bind ::1 and
         # "" both address families, each on its own random port.
@@ -119,6 +125,9 @@ class Emulator:
             return
         server.close()
         await server.wait_closed()
+        if self._workers_held:
+            self._workers_held = False
+            await asyncio.to_thread(release_recognition_workers)
 
     async def serve_forever(self) -> None:
         await self.start()

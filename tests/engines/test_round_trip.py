@@ -1,6 +1,7 @@
 """The whole loop with real signals: a sentence synthesised by espeak-ng streams into the emulator
 at real-time pace in 20 ms frames; the emulator's recogniser (phrase mode, so the text is exact)
-transcribes it, the responder answers, and the reply's TTS audio is recognised again."""
+transcribes it (in the server's process, or in recognition worker processes), the responder
+answers, and the reply's TTS audio is recognised again."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ from nextevi_widgets.emulator import Emulator
 from nextevi_widgets.emulator.engines.emotion import ProsodyEmotionAnalyzer
 from nextevi_widgets.emulator.engines.responder import RuleResponder
 from nextevi_widgets.emulator.engines.stt import PocketSphinxRecognizer
+from nextevi_widgets.emulator.engines.stt_workers import (
+    make_recognizer,
+    running_recognition_workers,
+)
 from nextevi_widgets.emulator.engines.tts import EspeakSynthesizer
 from nextevi_widgets.emulator.engines.vad import WebRtcVad
 from nextevi_widgets.emulator.profiles import EngineSet, register_profile
@@ -40,12 +45,13 @@ def _get(message: dict[str, Any], key: str) -> Any:
     return data[key] if isinstance(data, dict) and key in data else message.get(key)
 
 
-async def test_spoken_turn_round_trip_through_the_emulator() -> None:
+@pytest.mark.parametrize("stt_workers", [0, 2], ids=["in-process", "two-workers"])
+async def test_spoken_turn_round_trip_through_the_emulator(stt_workers: int) -> None:
     register_profile(
         "phrase-round-trip",
         lambda: EngineSet(
             vad=WebRtcVad(),
-            stt=PocketSphinxRecognizer(phrases=[SPOKEN, *DECOYS]),
+            stt=make_recognizer(phrases=[SPOKEN, *DECOYS]),
             tts=EspeakSynthesizer(),
             emotion=ProsodyEmotionAnalyzer(),
             responder=RuleResponder(),
@@ -55,7 +61,7 @@ async def test_spoken_turn_round_trip_through_the_emulator() -> None:
     voice = EspeakSynthesizer().synthesize(SPOKEN)
     pcm = np.concatenate([np.zeros(4800, np.int16), voice, np.zeros(30_000, np.int16)])
     messages: list[dict[str, Any]] = []
-    async with Emulator("127.0.0.1", 0) as emu:
+    async with Emulator("127.0.0.1", 0, stt_workers=stt_workers) as emu:
         query = urlencode({"api_key": "oak_round_trip_0123", "config_id": "phrase-round-trip"})
         async with connect(f"{emu.url}/round-trip?{query}") as ws:
 
@@ -73,6 +79,8 @@ async def test_spoken_turn_round_trip_through_the_emulator() -> None:
                 await ws.send(pcm[offset : offset + FRAME].astype("<i2").tobytes())
                 await asyncio.sleep(max(0.0, start + (index + 1) * 0.02 - loop.time()))
             await asyncio.wait_for(receiver, 60)
+        workers = running_recognition_workers()
+        assert (workers is not None) == (stt_workers > 0)  # recognised in the workers
 
     transcriptions = [m for m in messages if m["type"] == "transcription"]
     interims = [_get(m, "transcript") for m in transcriptions if not _get(m, "is_final")]

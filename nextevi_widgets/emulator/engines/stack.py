@@ -25,7 +25,8 @@ from .emotion import ProsodyEmotionAnalyzer, text_valence
 from .llm import OpenAICompatibleResponder
 from .prosody import extract_prosody
 from .responder import RuleResponder
-from .stt import PocketSphinxRecognizer, WhisperRecognizer
+from .stt import WhisperRecognizer
+from .stt_workers import make_recognizer
 from .tts import EspeakSynthesizer, PiperSynthesizer
 from .vad import SileroVad, WebRtcVad
 
@@ -60,7 +61,7 @@ def default_engines() -> EngineSet:
     """WebRTC VAD + PocketSphinx + espeak-ng + prosody/VADER + rules (or LLM)."""
     return EngineSet(
         vad=WebRtcVad(),
-        stt=PocketSphinxRecognizer(),
+        stt=make_recognizer(),
         tts=EspeakSynthesizer(),
         emotion=ProsodyEmotionAnalyzer(),
         responder=_responder(),
@@ -72,7 +73,7 @@ def neural_engines() -> EngineSet:
     """Silero VAD + PocketSphinx + Piper; raises EngineUnavailableError without the extra."""
     return EngineSet(
         vad=SileroVad(),
-        stt=PocketSphinxRecognizer(),
+        stt=make_recognizer(),
         tts=PiperSynthesizer(),
         emotion=ProsodyEmotionAnalyzer(),
         responder=_responder(),

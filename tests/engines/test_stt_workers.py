@@ -1,0 +1,103 @@
+"""Recognition in worker processes: same results as in this process, recognisers spread over
+the workers, errors and a lost worker reported clearly (real PocketSphinx, real espeak speech)."""
+
+from __future__ import annotations
+
+import gc
+import os
+import signal
+from collections.abc import Callable, Iterator
+
+import pytest
+from engine_support import Int16Array
+
+from nextevi_widgets.emulator.engines.base import EngineUnavailableError
+from nextevi_widgets.emulator.engines.stt import DecoderPool, PocketSphinxRecognizer
+from nextevi_widgets.emulator.engines.stt_workers import (
+    RecognitionWorkers,
+    RemoteRecognizer,
+    acquire_recognition_workers,
+    make_recognizer,
+    release_recognition_workers,
+    running_recognition_workers,
+)
+
+pytestmark = [pytest.mark.engines, pytest.mark.slow]
+
+PHRASES = ["thank you so much for your help", "please call my brother tomorrow"]
+
+
+@pytest.fixture(scope="module")
+def workers() -> Iterator[RecognitionWorkers]:
+    pool = RecognitionWorkers(2)
+    yield pool
+    pool.close()
+
+
+def recognise(recognizer: object, audio: Int16Array) -> str:
+    recognizer.start_utterance()  # type: ignore[attr-defined]
+    for i in range(0, audio.size, 1600):
+        recognizer.feed(audio[i : i + 1600])  # type: ignore[attr-defined]
+    return str(recognizer.end_utterance().text)  # type: ignore[attr-defined]
+
+
+def test_remote_recognition_matches_this_process(
+    workers: RecognitionWorkers, speak: Callable[..., Int16Array]
+) -> None:
+    audio = speak(PHRASES[0])
+    remote = workers.recognizer(PHRASES)
+    local = PocketSphinxRecognizer(PHRASES, pool=DecoderPool())
+    assert remote.phrase_mode
+    assert recognise(remote, audio) == recognise(local, audio) == PHRASES[0]
+    sentence = speak("the weather is nice today")
+    open_remote = workers.recognizer()
+    open_local = PocketSphinxRecognizer(pool=DecoderPool())
+    assert recognise(open_remote, sentence) == recognise(open_local, sentence)
+
+
+def test_recognisers_go_to_the_least_busy_worker_and_are_released(
+    workers: RecognitionWorkers,
+) -> None:
+    gc.collect()
+    base = workers.load()
+    first = workers.recognizer(PHRASES)
+    second = workers.recognizer(PHRASES)
+    assert first.worker_pid != second.worker_pid
+    assert sum(workers.load()) == sum(base) + 2
+    del first, second
+    gc.collect()
+    assert workers.load() == base
+
+
+def test_unknown_words_fail_in_the_caller(workers: RecognitionWorkers) -> None:
+    with pytest.raises(ValueError, match="zzyzxq"):
+        workers.recognizer(["zzyzxq blorptang"])
+
+
+def test_a_lost_worker_is_reported_not_hung(speak: Callable[..., Int16Array]) -> None:
+    pool = RecognitionWorkers(1)
+    try:
+        recognizer = pool.recognizer(PHRASES)
+        pid = recognizer.worker_pid
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(EngineUnavailableError, match=f"pid {pid}"):
+            recognise(recognizer, speak(PHRASES[1]))
+    finally:
+        pool.close()
+
+
+def test_workers_start_on_first_use_and_stop_on_release() -> None:
+    assert isinstance(make_recognizer(PHRASES), PocketSphinxRecognizer)  # none asked for
+    acquire_recognition_workers(1)
+    try:
+        assert running_recognition_workers() is None  # not until a recogniser needs one
+        remote = make_recognizer(PHRASES)
+        assert isinstance(remote, RemoteRecognizer)
+        workers = running_recognition_workers()
+        assert workers is not None
+        processes = list(workers._workers)
+    finally:
+        release_recognition_workers()
+    assert running_recognition_workers() is None
+    assert all(worker.process.poll() is not None for worker in processes)  # exited
