@@ -28,6 +28,7 @@ __all__ = [
     "UiActionMsg",
     "decode_b64_pcm",
     "frame_pcm",
+    "split_frames",
 ]
 
 ClientErrorCode = Literal[
@@ -41,14 +42,19 @@ CLIENT_ERROR_CODES: frozenset[str] = frozenset(
 
 
 class AudioFrameMsg(TypedDict):
-    """One mic frame: Int16 PCM LE mono in ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
+    """One or more consecutive 20 ms mic frames: Int16 PCM LE mono 24 kHz, concatenated, in
+    ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
 
     kind: Literal["audio_frame"]
     seq: int
-    t_capture: float
-    """Capture time in ms on the page clock (``performance.timeOrigin + performance.now()``)."""
-    sample_rate: int
+    """Seq of the (first) frame; the frames of a batch follow without gaps."""
+    t_capture: float | list[float]
+    """Capture time of the frame's first sample in ms on the page clock
+    (``performance.timeOrigin + performance.now()``); one per frame when several are batched."""
     pcm_b64: NotRequired[str]
+    trace: NotRequired[list[float]]
+    """Benchmarks only (``_trace``): page ms when the worklet finished the last frame's quantum,
+    when the main thread received it, and when the comm message was sent."""
 
 
 class PlaybackProgressMsg(TypedDict):
@@ -147,6 +153,33 @@ def frame_pcm(content: Mapping[str, Any], buffers: Sequence[Any] | None) -> byte
     if pcm is None or len(pcm) % 2:
         return None
     return pcm
+
+
+def split_frames(
+    content: Mapping[str, Any], pcm: bytes
+) -> list[tuple[bytes, int | None, float | None]]:
+    """The 20 ms frames of an ``audio_frame`` as ``(pcm, seq, t_capture)``, in order.
+
+    A batch carries one capture time per frame and equal-sized frames; anything else that does
+    not divide evenly into Int16 frames raises :class:`ValueError`.
+    """
+    seq = content.get("seq")
+    first = int(seq) if isinstance(seq, int | float) else None
+    times = content.get("t_capture")
+    if not isinstance(times, list):
+        return [(pcm, first, _ms(times))]
+    count = len(times)
+    if count == 0 or len(pcm) % (2 * count):
+        raise ValueError(f"audio_frame: {len(pcm)} PCM bytes do not split into {count} frames")
+    size = len(pcm) // count
+    return [
+        (pcm[i * size : (i + 1) * size], None if first is None else first + i, _ms(t))
+        for i, t in enumerate(times)
+    ]
+
+
+def _ms(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def decode_b64_pcm(text: str) -> bytes | None:
