@@ -20,9 +20,12 @@ export interface AudioFrameMsg {
   seq: number;
   /**
    * Capture time of the frame's first sample, ms on the page clock (performance.timeOrigin +
-   * performance.now()); a list with one entry per frame when the message carries several.
+   * performance.now()). A batch whose frames follow each other exactly sends the first frame's
+   * time and `frames`; otherwise one time per frame.
    */
   t_capture: number | number[];
+  /** Frames in the buffer when `t_capture` is a single time (absent: 1). */
+  frames?: number;
   /** Int16 PCM as base64, only when the front end cannot send binary buffers. */
   pcm_b64?: string;
   /**

@@ -50,7 +50,10 @@ class AudioFrameMsg(TypedDict):
     """Seq of the (first) frame; the frames of a batch follow without gaps."""
     t_capture: float | list[float]
     """Capture time of the frame's first sample in ms on the page clock
-    (``performance.timeOrigin + performance.now()``); one per frame when several are batched."""
+    (``performance.timeOrigin + performance.now()``): the first frame's with ``frames`` when a
+    batch's frames follow each other exactly, else one per frame."""
+    frames: NotRequired[int]
+    """Frames in the buffer when ``t_capture`` is one time (absent: 1)."""
     pcm_b64: NotRequired[str]
     trace: NotRequired[list[float]]
     """Benchmarks only (``_trace``): page ms when the worklet finished the last frame's quantum,
@@ -155,6 +158,10 @@ def frame_pcm(content: Mapping[str, Any], buffers: Sequence[Any] | None) -> byte
     return pcm
 
 
+AUDIO_FRAME_RATE = 24_000
+"""Sample rate of ``audio_frame`` PCM (fixed by the contract)."""
+
+
 def split_frames(
     content: Mapping[str, Any], pcm: bytes
 ) -> list[tuple[bytes, int | None, float | None]]:
@@ -166,15 +173,19 @@ def split_frames(
     seq = content.get("seq")
     first = int(seq) if isinstance(seq, int | float) else None
     times = content.get("t_capture")
-    if not isinstance(times, list):
-        return [(pcm, first, _ms(times))]
-    count = len(times)
-    if count == 0 or len(pcm) % (2 * count):
+    count = len(times) if isinstance(times, list) else content.get("frames", 1)
+    if not isinstance(count, int) or count < 1 or len(pcm) % (2 * count):
         raise ValueError(f"audio_frame: {len(pcm)} PCM bytes do not split into {count} frames")
     size = len(pcm) // count
+    if isinstance(times, list):
+        stamps = [_ms(t) for t in times]
+    else:
+        start = _ms(times)
+        frame_ms = size / 2 / AUDIO_FRAME_RATE * 1000.0
+        stamps = [None if start is None else start + i * frame_ms for i in range(count)]
     return [
-        (pcm[i * size : (i + 1) * size], None if first is None else first + i, _ms(t))
-        for i, t in enumerate(times)
+        (pcm[i * size : (i + 1) * size], None if first is None else first + i, stamps[i])
+        for i in range(count)
     ]
 
 

@@ -54,9 +54,10 @@ function audio(sent: Sent[]): { seq: number; times: number[]; samples: Int16Arra
     .filter((s) => s.msg.kind === "audio_frame")
     .map((s) => {
       const t = s.msg.t_capture as number | number[];
+      const n = (s.msg.frames as number | undefined) ?? 1;
       return {
         seq: s.msg.seq as number,
-        times: Array.isArray(t) ? t : [t],
+        times: Array.isArray(t) ? t : Array.from({ length: n }, (_, i) => t + 20 * i),
         samples: new Int16Array(s.buffers![0]!),
       };
     });
@@ -103,6 +104,17 @@ describe("Controller audio_frame batching", () => {
     ]);
     emit(frame(7));
     expect(audio(sent)).toHaveLength(2);
+  });
+
+  it("sends one time and a frame count for an exact batch, else every frame's time", async () => {
+    const { sent, emit } = await capturing({ frames_per_message: 3 });
+    for (let s = 0; s < 3; s++) emit(frame(s));
+    emit(frame(3));
+    emit({ ...frame(4), tCapture: 5081.5 }); // the clock estimate moved by 1.5 ms
+    emit(frame(5));
+    const msgs = sent.filter((s) => s.msg.kind === "audio_frame").map((s) => s.msg);
+    expect(msgs[0]).toEqual({ kind: "audio_frame", seq: 0, t_capture: 5000, frames: 3 });
+    expect(msgs[1]).toEqual({ kind: "audio_frame", seq: 3, t_capture: [5060, 5081.5, 5100] });
   });
 
   it("sends base64 PCM of the whole batch without buffers", async () => {

@@ -37,6 +37,19 @@ function roundMs(t: number): number {
   return Math.round(t * 100) / 100;
 }
 
+/**
+ * The batch's capture times as few bytes as possible: the first time and the frame count when
+ * the frames follow each other exactly (the usual case), else one time per frame.
+ */
+function captureTimes(batch: FrameBatch): Pick<AudioFrameMsg, "t_capture" | "frames"> {
+  const times = batch.tCapture.map(roundMs);
+  const first = times[0]!;
+  if (times.length === 1) return { t_capture: first };
+  const frameMs = (batch.pcm.length / times.length / SAMPLE_RATE) * 1000;
+  const regular = times.every((t, i) => Math.abs(t - roundMs(first + i * frameMs)) < 0.005);
+  return regular ? { t_capture: first, frames: times.length } : { t_capture: times };
+}
+
 export function isActiveState(state: string): boolean {
   return !INACTIVE_STATES.has(state);
 }
@@ -314,12 +327,7 @@ export class Controller {
 
   /** One audio_frame message; `last` (the frame that completed the batch) feeds the trace. */
   private sendBatch(batch: FrameBatch, last?: MicFrame): void {
-    const times = batch.tCapture.map(roundMs);
-    const header: AudioFrameMsg = {
-      kind: "audio_frame",
-      seq: batch.seq,
-      t_capture: times.length === 1 ? times[0]! : times,
-    };
+    const header: AudioFrameMsg = { kind: "audio_frame", seq: batch.seq, ...captureTimes(batch) };
     if (last !== undefined && this.model.get("_trace")) {
       const now = performance.timeOrigin + performance.now();
       header.trace = [roundMs(last.tReady ?? Number.NaN), roundMs(last.tReceived ?? Number.NaN), roundMs(now)];

@@ -159,6 +159,19 @@ async def test_batched_base64_frames_split_like_binary_ones(chat: RecordingChat)
     assert [o.seq for o in outgoing] == list(range(40, 40 + len(frames)))
 
 
+async def test_an_exact_batch_sends_one_time_and_a_frame_count(chat: RecordingChat) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.1)
+    content = {"kind": "audio_frame", "seq": 9, "t_capture": 500.25, "frames": len(frames)}
+    browser_msg(chat, content, [memoryview(b"".join(frames))])
+    assert [o.pcm for o in outgoing] == frames
+    assert [o.seq for o in outgoing] == [9, 10, 11, 12, 13]
+    assert [o.t_capture for o in outgoing] == pytest.approx([500.25 + 20 * i for i in range(5)])
+
+
 async def test_a_batch_that_does_not_split_into_frames_is_reported(chat: RecordingChat) -> None:
     outgoing: list[OutgoingAudio] = []
     chat.session.on_event(
