@@ -210,7 +210,7 @@ async def _downlink(lab: Lab, replies: int) -> dict[str, Any]:
 async def run(ctx: Context) -> list[Metric]:
     count = ctx.pick(500, 150)
     frames = ctx.pick(500, 150)
-    batch_sizes = ctx.pick((1, 2, 5, 10), (1, 10))
+    batch_sizes = ctx.pick((1, 2, 5, 10, 12), (1, 10))
     b64_sizes = ctx.pick((1, 10), ())
     mic = write_mic_wav(ctx.workdir / "mic.wav")
     async with Lab(ctx.workdir / "lab", mic) as lab:
