@@ -97,8 +97,8 @@ def test_barge_in_flushes_playback_and_marks_what_was_heard(
     message = interrupted[0]
     assert message["heard_text"] is not None
     assert message["text"].startswith(message["heard_text"].rstrip(" .…"))
-    # The browser's player flushed and said so.
-    assert nb.probe("any(r[3] for r in reports)")
+    # The browser's player flushed and said so (its report may still be on its way).
+    assert nb.wait_until("any(r[3] for r in reports)", timeout=30, what="a flushed report")
     heard = nb.widget().locator(".nvc-interrupted .nvc-heard").first
     heard.wait_for(timeout=15_000)
     assert "interrupted" in (heard.text_content() or "")
