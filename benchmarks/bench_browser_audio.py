@@ -319,7 +319,7 @@ async def run(ctx: Context) -> list[Metric]:
             "ms",
             sizes,
             baseline="vendor React SDK 85.3 ms, vendor browser example 171 ms",
-            note="PCM per audio_frame as received by the kernel (24 kHz mono)",
+            note="PCM per frame the session gets from the widget (24 kHz mono; batches split)",
         )
     )
     return [

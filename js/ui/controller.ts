@@ -320,7 +320,8 @@ export class Controller {
     if (this.capturePhase !== "on") return;
     this.micLevel = frame.rms;
     for (const batch of this.batcher.push(frame, this.model.get("frames_per_message") ?? 1)) {
-      this.sendBatch(batch, frame);
+      const endsHere = batch.seq + batch.tCapture.length - 1 === frame.seq;
+      this.sendBatch(batch, endsHere ? frame : undefined);
     }
     this.notify();
   };
