@@ -80,6 +80,8 @@ class Lab:
         self.context: Any = None
         self.websocket_frames: list[tuple[str, int]] = []
         """(direction, payload bytes) of every frame on the page's kernel websockets."""
+        self.audio_frame_marks: list[int] = []
+        """Indexes into ``websocket_frames`` of the sent frames that carry an ``audio_frame``."""
 
     @property
     def base(self) -> str:
@@ -181,8 +183,10 @@ class Lab:
 
         def record(direction: str) -> Any:
             def handler(payload: str | bytes) -> None:
-                size = len(payload.encode()) if isinstance(payload, str) else len(payload)
-                self.websocket_frames.append((direction, size))
+                data = payload.encode() if isinstance(payload, str) else payload
+                if direction == "sent" and b'"audio_frame"' in data:
+                    self.audio_frame_marks.append(len(self.websocket_frames))
+                self.websocket_frames.append((direction, len(data)))
 
             return handler
 

@@ -19,7 +19,7 @@ class Entry:
 
 MODULES: dict[str, Entry] = {
     "calibration": Entry("benchmarks.bench_calibration", 30, 10),
-    "browser_audio": Entry("benchmarks.bench_browser_audio", 240, 40),
+    "browser_audio": Entry("benchmarks.bench_browser_audio", 300, 60),
     "wire": Entry("benchmarks.bench_wire", 300, 120),
     "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 240, 60),
     "playback": Entry("benchmarks.bench_playback", 120, 10),

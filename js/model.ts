@@ -37,6 +37,8 @@ export type VoiceModel = {
   mic_enabled: boolean;
   binary_buffers: boolean;
   capture_view: string;
+  frames_per_message: number;
+  _trace: boolean;
   _token: string;
 };
 

@@ -10,14 +10,29 @@ export type ClientErrorCode =
 
 // Browser -> kernel
 
+/**
+ * One or more consecutive 20 ms mic frames (24 kHz Int16 mono), concatenated in one buffer.
+ * Kept small: every byte here is paid 50 times a second.
+ */
 export interface AudioFrameMsg {
   kind: "audio_frame";
+  /** Seq of the (first) frame; the frames of a batch follow without gaps. */
   seq: number;
-  /** ms on the page clock: performance.timeOrigin + performance.now() */
-  t_capture: number;
-  sample_rate: number;
+  /**
+   * Capture time of the frame's first sample, ms on the page clock (performance.timeOrigin +
+   * performance.now()). A batch whose frames follow each other exactly sends the first frame's
+   * time and `frames`; otherwise one time per frame.
+   */
+  t_capture: number | number[];
+  /** Frames in the buffer when `t_capture` is a single time (absent: 1). */
+  frames?: number;
   /** Int16 PCM as base64, only when the front end cannot send binary buffers. */
   pcm_b64?: string;
+  /**
+   * Only when the `_trace` trait is on (benchmarks), for the last frame of the message, page ms:
+   * [worklet finished its quantum, main thread received it, comm send].
+   */
+  trace?: [number, number, number];
 }
 
 export interface PlaybackProgressMsg {

@@ -28,6 +28,7 @@ __all__ = [
     "UiActionMsg",
     "decode_b64_pcm",
     "frame_pcm",
+    "split_frames",
 ]
 
 ClientErrorCode = Literal[
@@ -41,14 +42,22 @@ CLIENT_ERROR_CODES: frozenset[str] = frozenset(
 
 
 class AudioFrameMsg(TypedDict):
-    """One mic frame: Int16 PCM LE mono in ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
+    """One or more consecutive 20 ms mic frames: Int16 PCM LE mono 24 kHz, concatenated, in
+    ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
 
     kind: Literal["audio_frame"]
     seq: int
-    t_capture: float
-    """Capture time in ms on the page clock (``performance.timeOrigin + performance.now()``)."""
-    sample_rate: int
+    """Seq of the (first) frame; the frames of a batch follow without gaps."""
+    t_capture: float | list[float]
+    """Capture time of the frame's first sample in ms on the page clock
+    (``performance.timeOrigin + performance.now()``): the first frame's with ``frames`` when a
+    batch's frames follow each other exactly, else one per frame."""
+    frames: NotRequired[int]
+    """Frames in the buffer when ``t_capture`` is one time (absent: 1)."""
     pcm_b64: NotRequired[str]
+    trace: NotRequired[list[float]]
+    """Benchmarks only (``_trace``): page ms when the worklet finished the last frame's quantum,
+    when the main thread received it, and when the comm message was sent."""
 
 
 class PlaybackProgressMsg(TypedDict):
@@ -147,6 +156,41 @@ def frame_pcm(content: Mapping[str, Any], buffers: Sequence[Any] | None) -> byte
     if pcm is None or len(pcm) % 2:
         return None
     return pcm
+
+
+AUDIO_FRAME_RATE = 24_000
+"""Sample rate of ``audio_frame`` PCM (fixed by the contract)."""
+
+
+def split_frames(
+    content: Mapping[str, Any], pcm: bytes
+) -> list[tuple[bytes, int | None, float | None]]:
+    """The 20 ms frames of an ``audio_frame`` as ``(pcm, seq, t_capture)``, in order.
+
+    A batch carries one capture time per frame and equal-sized frames; anything else that does
+    not divide evenly into Int16 frames raises :class:`ValueError`.
+    """
+    seq = content.get("seq")
+    first = int(seq) if isinstance(seq, int | float) else None
+    times = content.get("t_capture")
+    count = len(times) if isinstance(times, list) else content.get("frames", 1)
+    if not isinstance(count, int) or count < 1 or len(pcm) % (2 * count):
+        raise ValueError(f"audio_frame: {len(pcm)} PCM bytes do not split into {count} frames")
+    size = len(pcm) // count
+    if isinstance(times, list):
+        stamps = [_ms(t) for t in times]
+    else:
+        start = _ms(times)
+        frame_ms = size / 2 / AUDIO_FRAME_RATE * 1000.0
+        stamps = [None if start is None else start + i * frame_ms for i in range(count)]
+    return [
+        (pcm[i * size : (i + 1) * size], None if first is None else first + i, stamps[i])
+        for i in range(count)
+    ]
+
+
+def _ms(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def decode_b64_pcm(text: str) -> bytes | None:

@@ -26,7 +26,8 @@ export class CaptureCore {
   private readonly resampler: StreamingResampler;
   private readonly framer: Framer;
   private seq = 0;
-  private startFrame: number | null = null;
+  /** Input samples consumed before the current block. */
+  private consumed = 0;
   private muted = false;
   private gated = false;
   private gain = 1;
@@ -53,11 +54,13 @@ export class CaptureCore {
 
   /**
    * Feeds one block of input whose first sample is input-clock frame `inputFrame` (the
-   * worklet's `currentFrame`); returns the frames it completed. Gaps in `inputFrame` are not
-   * detected: callers feed silence for missing input so that time stays continuous.
+   * worklet's `currentFrame`); returns the frames it completed. Times are anchored on the latest
+   * block: when the clock skips (render quanta the browser never ran, typically while the audio
+   * graph starts), frames are not dated as if the audio were older by the skipped time.
    */
   push(input: Float32Array, inputFrame: number): CoreFrame[] {
-    if (this.startFrame === null) this.startFrame = inputFrame;
+    const consumed = this.consumed;
+    this.consumed += input.length;
     const out: CoreFrame[] = [];
     for (const f of this.framer.push(this.resampler.process(input))) {
       const level = rms(f);
@@ -69,10 +72,11 @@ export class CaptureCore {
         for (let i = 0; i < f.length; i++) f[i] = f[i]! * (g0 + step * (i + 1));
         this.gain = target;
       }
-      // Output sample k sits at input time k * inputRate / targetRate (the filter has no delay
-      // in its time base), so frame timing is exact however the input was chunked.
-      const firstOut = this.seq * this.frameSamples;
-      const t = (this.startFrame + (firstOut * this.inputRate) / this.targetRate) / this.inputRate;
+      // Output sample k sits at input sample k * inputRate / targetRate (the filter has no delay
+      // in its time base), so frame timing is exact however the input was chunked; input sample
+      // `consumed` is clock frame `inputFrame`.
+      const firstIn = (this.seq * this.frameSamples * this.inputRate) / this.targetRate;
+      const t = (inputFrame + firstIn - consumed) / this.inputRate;
       out.push({ pcm: floatToInt16(f), seq: this.seq, t, rms: level });
       this.seq++;
     }

@@ -34,6 +34,10 @@ export interface MicFrame {
   tCapture: number;
   /** RMS (0..1) of the microphone signal in this frame, measured before mute/gate. */
   rms: number;
+  /** Page time at which the worklet finished the render quantum that completed the frame. */
+  tReady: number;
+  /** Page time at which the main thread received the frame. */
+  tReceived: number;
 }
 
 export interface MicCaptureOptions {
@@ -144,8 +148,16 @@ export class MicCapture {
     this.node.port.onmessage = (ev: MessageEvent<CaptureEvent>) => {
       const m = ev.data;
       if (m.type !== "frame" || this.stopped) return;
-      clock.observe(m.t_context_now, performance.timeOrigin + performance.now());
-      opts.onFrame({ pcm: new Int16Array(m.pcm), seq: m.seq, tCapture: clock.toPageMs(m.t_capture), rms: m.rms });
+      const received = performance.timeOrigin + performance.now();
+      clock.observe(m.t_context_now, received);
+      opts.onFrame({
+        pcm: new Int16Array(m.pcm),
+        seq: m.seq,
+        tCapture: clock.toPageMs(m.t_capture),
+        rms: m.rms,
+        tReady: clock.toPageMs(m.t_context_now),
+        tReceived: received,
+      });
     };
     const report = (message: string): void => {
       if (!this.stopped) opts.onError({ code: "audio_error", message });

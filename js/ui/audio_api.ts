@@ -13,6 +13,10 @@ export interface MicFrame {
   seq: number;
   tCapture: number;
   rms: number;
+  /** Page time the worklet finished the render quantum that completed the frame (tracing). */
+  tReady?: number;
+  /** Page time the main thread received the frame from the worklet (tracing). */
+  tReceived?: number;
 }
 
 export interface MicOptions {

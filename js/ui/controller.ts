@@ -8,6 +8,7 @@ import {
   int16FromBuffer,
   int16ToBase64,
   isKernelMessage,
+  type AudioFrameMsg,
   type BrowserMessage,
   type ClientErrorCode,
 } from "../protocol";
@@ -19,6 +20,7 @@ import {
   type MicFrame,
   type Player,
 } from "./audio_api";
+import { FrameBatcher, type FrameBatch } from "./batcher";
 
 export const SAMPLE_RATE = 24000;
 const STATS_INTERVAL_MS = 250;
@@ -29,6 +31,24 @@ export const NO_MIC_HINT =
   "chat.session.send_file(path).";
 
 export type Listener = () => void;
+
+/** Page times to 0.01 ms: shorter JSON, far below the clock's own accuracy. */
+function roundMs(t: number): number {
+  return Math.round(t * 100) / 100;
+}
+
+/**
+ * The batch's capture times as few bytes as possible: the first time and the frame count when
+ * the frames follow each other exactly (the usual case), else one time per frame.
+ */
+function captureTimes(batch: FrameBatch): Pick<AudioFrameMsg, "t_capture" | "frames"> {
+  const times = batch.tCapture.map(roundMs);
+  const first = times[0]!;
+  if (times.length === 1) return { t_capture: first };
+  const frameMs = (batch.pcm.length / times.length / SAMPLE_RATE) * 1000;
+  const regular = times.every((t, i) => Math.abs(t - roundMs(first + i * frameMs)) < 0.005);
+  return regular ? { t_capture: first, frames: times.length } : { t_capture: times };
+}
 
 export function isActiveState(state: string): boolean {
   return !INACTIVE_STATES.has(state);
@@ -57,6 +77,7 @@ export class Controller {
   private playedTotal = 0;
   private lastStatsSent = 0;
   private captureGeneration = 0;
+  private readonly batcher = new FrameBatcher();
   private disposed = false;
 
   constructor(model: AnyModel<VoiceModel>, backend: AudioBackend) {
@@ -278,6 +299,9 @@ export class Controller {
     this.capturePhase = "off";
     this.captureOwner = null;
     this.micLevel = 0;
+    // The partial batch goes out before the kernel hears that capture stopped.
+    const rest = this.batcher.flush();
+    if (rest !== null) this.sendBatch(rest);
     if (owner !== null) this.send({ kind: "capture_state", capturing: false, view_id: owner });
     if (release && this.model.get("mic_enabled")) {
       this.model.set("mic_enabled", false);
@@ -295,21 +319,28 @@ export class Controller {
   private onFrame = (frame: MicFrame): void => {
     if (this.capturePhase !== "on") return;
     this.micLevel = frame.rms;
-    const pcm = frame.pcm;
-    const header = {
-      kind: "audio_frame" as const,
-      seq: frame.seq,
-      t_capture: frame.tCapture,
-      sample_rate: SAMPLE_RATE,
-    };
+    for (const batch of this.batcher.push(frame, this.model.get("frames_per_message") ?? 1)) {
+      const endsHere = batch.seq + batch.tCapture.length - 1 === frame.seq;
+      this.sendBatch(batch, endsHere ? frame : undefined);
+    }
+    this.notify();
+  };
+
+  /** One audio_frame message; `last` (the frame that completed the batch) feeds the trace. */
+  private sendBatch(batch: FrameBatch, last?: MicFrame): void {
+    const header: AudioFrameMsg = { kind: "audio_frame", seq: batch.seq, ...captureTimes(batch) };
+    if (last !== undefined && this.model.get("_trace")) {
+      const now = performance.timeOrigin + performance.now();
+      header.trace = [roundMs(last.tReady ?? Number.NaN), roundMs(last.tReceived ?? Number.NaN), roundMs(now)];
+    }
+    const pcm = batch.pcm;
     if (this.model.get("binary_buffers")) {
       const copy = pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength);
       this.send(header, [copy as ArrayBuffer]);
     } else {
       this.send({ ...header, pcm_b64: int16ToBase64(pcm) });
     }
-    this.notify();
-  };
+  }
 
   private onMicEnabled = (): void => {
     const wanted = this.model.get("mic_enabled");

@@ -16,7 +16,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm
+from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm, split_frames
 from .convert import ui_emotions, ui_error, ui_messages, ui_stats
 from .errors import ErrorPanel
 
@@ -29,6 +29,8 @@ __all__ = ["ECHO_STRATEGIES", "VoiceChat"]
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
 ECHO_STRATEGIES = ("aec", "half-duplex", "headphones")
+MAX_FRAMES_PER_MESSAGE = 50
+"""One second of audio per comm message at most."""
 
 # session trait -> (widget trait, UI-safe projection)
 _LINKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
@@ -98,6 +100,13 @@ class VoiceChat(anywidget.AnyWidget):
     base64 text instead."""
     capture_view = traitlets.Unicode("").tag(sync=True)
     """Id of the one view that owns the microphone (empty when none)."""
+    frames_per_message = traitlets.Int(1, min=1, max=MAX_FRAMES_PER_MESSAGE).tag(sync=True)
+    """20 ms mic frames per comm message. 1 (default) is the lowest latency; more frames share
+    one ~500-byte Jupyter message envelope (fewer bytes on the wire) but the first frame of each
+    message waits for the others: N frames add up to (N - 1) x 20 ms. The kernel splits them
+    back, so the session sees the same 20 ms frames either way."""
+    _trace = traitlets.Bool(False).tag(sync=True)
+    """Benchmarks: audio_frame messages carry page-side timestamps of the capture path."""
     _token = traitlets.Unicode().tag(sync=True)
     """Random per-widget id: the front end keys its model-wide state on it."""
 
@@ -246,7 +255,9 @@ class VoiceChat(anywidget.AnyWidget):
         pcm = frame_pcm(content, buffers)
         if pcm is None:
             raise ValueError("audio_frame without Int16 PCM")
-        self._session.send_audio(pcm, t_capture=content.get("t_capture"), seq=content.get("seq"))
+        send = self._session.send_audio
+        for frame, seq, t_capture in split_frames(content, pcm):
+            send(frame, t_capture=t_capture, seq=seq)
 
     def _on_playback_progress(self, content: Mapping[str, Any], _buffers: Any) -> None:
         self._session.report_playback(

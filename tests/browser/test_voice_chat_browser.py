@@ -97,8 +97,8 @@ def test_barge_in_flushes_playback_and_marks_what_was_heard(
     message = interrupted[0]
     assert message["heard_text"] is not None
     assert message["text"].startswith(message["heard_text"].rstrip(" .…"))
-    # The browser's player flushed and said so.
-    assert nb.probe("any(r[3] for r in reports)")
+    # The browser's player flushed and said so (its report may still be on its way).
+    assert nb.wait_until("any(r[3] for r in reports)", timeout=30, what="a flushed report")
     heard = nb.widget().locator(".nvc-interrupted .nvc-heard").first
     heard.wait_for(timeout=15_000)
     assert "interrupted" in (heard.text_content() or "")
@@ -228,3 +228,37 @@ def test_two_views_share_one_microphone(page: Any, open_notebook: Opener) -> Non
         timeout=30,
         what="capture moved to the second view",
     )
+
+
+RECORD_OUTGOING = """
+from nextevi_widgets.session import OutgoingAudio
+outgoing = []
+chat.session.on_event(
+    lambda d, e, _t: outgoing.append((e.seq, len(e.pcm))) if isinstance(e, OutgoingAudio) else None
+)
+"""
+
+
+def test_batched_mic_frames_stream_and_get_a_transcript(page: Any, open_notebook: Opener) -> None:
+    # Five 20 ms frames per comm message; the deterministic recogniser answers any speech turn.
+    nb = open_notebook(
+        page,
+        [
+            "from nextevi_widgets import VoiceChat\n"
+            f"chat = VoiceChat(config_id='deterministic', frames_per_message=5, {RAW_MIC})\nchat",
+            RECORD_OUTGOING,
+        ],
+    )
+    nb.widget().locator(".nvc-mic").click()
+    user_texts = nb.wait_until(
+        "[m['text'] for m in chat.messages if m['role'] == 'user' and m['text'].strip()]",
+        timeout=90,
+        what="a final user transcript",
+    )
+    assert user_texts[0].strip()
+    frames = nb.probe("outgoing")
+    seqs = [seq for seq, _ in frames]
+    assert len(seqs) >= 25
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # split back in order, no gaps
+    assert {size for _, size in frames} == {960}  # the session sees 20 ms frames
+    assert nb.probe("chat.last_error") == ""

@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets.embed
 import numpy as np
 import pytest
+import traitlets
 
 from nextevi_widgets.client.messages import LLMResponseChunk, Transcription, TTSChunk
 from nextevi_widgets.emulator import Emulator
@@ -104,6 +105,89 @@ async def test_base64_frames_are_decoded_to_the_same_pcm(chat: RecordingChat) ->
         content = {"kind": "audio_frame", "seq": seq, "t_capture": 0.0, "sample_rate": RATE}
         browser_msg(chat, {**content, "pcm_b64": b64})
     assert outgoing == frames
+
+
+def batched(frames: list[bytes], first_seq: int, per_message: int) -> list[dict[str, Any]]:
+    """audio_frame messages as the front end batches them: frames concatenated in one buffer,
+    one capture time per frame, the last batch partial (flushed on stop)."""
+    out = []
+    for i in range(0, len(frames), per_message):
+        group = frames[i : i + per_message]
+        seq = first_seq + i
+        times = [1000.0 + 20 * (seq + k) for k in range(len(group))]
+        out.append(
+            {
+                "content": {"kind": "audio_frame", "seq": seq, "t_capture": times},
+                "pcm": b"".join(group),
+            }
+        )
+    return out
+
+
+async def test_batched_frames_reach_the_session_as_the_same_20ms_frames(
+    chat: RecordingChat,
+) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.46)  # 23 frames: four batches of 5 and a partial batch of 3
+    messages = batched(frames, 0, 5)
+    for m in messages:
+        # As the comm delivers it: a memoryview into a larger message buffer.
+        wire = memoryview(b"\x00" * 7 + m["pcm"] + b"\x00")[7 : 7 + len(m["pcm"])]
+        browser_msg(chat, m["content"], [wire])
+    assert [len(m["content"]["t_capture"]) for m in messages] == [5, 5, 5, 5, 3]
+    assert [o.pcm for o in outgoing] == frames
+    assert [o.seq for o in outgoing] == list(range(len(frames)))
+    assert [o.t_capture for o in outgoing] == [1000.0 + 20 * s for s in range(len(frames))]
+    assert not any(o.dropped for o in outgoing)
+    stats = await eventually(lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats)
+    assert stats["frames_sent"] == len(frames)
+    assert chat.last_error == ""
+
+
+async def test_batched_base64_frames_split_like_binary_ones(chat: RecordingChat) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.2, freq=1000.0)
+    for m in batched(frames, 40, 4):
+        browser_msg(chat, {**m["content"], "pcm_b64": base64.b64encode(m["pcm"]).decode()})
+    assert [o.pcm for o in outgoing] == frames
+    assert [o.seq for o in outgoing] == list(range(40, 40 + len(frames)))
+
+
+async def test_an_exact_batch_sends_one_time_and_a_frame_count(chat: RecordingChat) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    frames = sine_frames(0.1)
+    content = {"kind": "audio_frame", "seq": 9, "t_capture": 500.25, "frames": len(frames)}
+    browser_msg(chat, content, [memoryview(b"".join(frames))])
+    assert [o.pcm for o in outgoing] == frames
+    assert [o.seq for o in outgoing] == [9, 10, 11, 12, 13]
+    assert [o.t_capture for o in outgoing] == pytest.approx([500.25 + 20 * i for i in range(5)])
+
+
+async def test_a_batch_that_does_not_split_into_frames_is_reported(chat: RecordingChat) -> None:
+    outgoing: list[OutgoingAudio] = []
+    chat.session.on_event(
+        lambda d, e, _t: outgoing.append(e) if isinstance(e, OutgoingAudio) else None
+    )
+    content = {"kind": "audio_frame", "seq": 0, "t_capture": [0.0, 20.0, 40.0]}
+    browser_msg(chat, content, [memoryview(b"\x00" * 1000)])
+    assert outgoing == []
+    assert "audio_frame" in chat.last_error
+
+
+def test_frames_per_message_is_validated() -> None:
+    assert VoiceChat.class_traits()["frames_per_message"].default_value == 1
+    for bad in (0, -1, 51):
+        with pytest.raises(traitlets.TraitError):
+            VoiceChat(frames_per_message=bad)
 
 
 async def test_tts_chunks_become_play_audio_with_the_pcm_as_a_binary_buffer(
