@@ -97,19 +97,6 @@ async def _measure(proc: Any, seconds: float) -> float:
     return 100 * (_cpu_seconds(proc) - cpu0) / (time.monotonic() - wall0)
 
 
-async def _ready(client: Any, timeout: float = 60) -> None:
-    """Wait for a kernel_info reply (``wait_for_ready`` waits for a quiet IOPub, which a busy
-    kernel may never give)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            await client.kernel_info(reply=True, timeout=10)
-            return
-        except TimeoutError:
-            if time.monotonic() > deadline:
-                raise
-
-
 async def _phase(client: Any, proc: Any, seconds: float) -> tuple[float, float, str]:
     """(CPU % over ``seconds``, plot redraws per second, probe output after)."""
     before = await _execute(client, PROBE)
@@ -134,7 +121,9 @@ async def run(ctx: Context) -> list[Metric]:
     client = manager.client()
     client.start_channels()
     try:
-        await _ready(client)
+        # Before anything streams: wait_for_ready also makes sure IOPub is subscribed, so
+        # the first execute's replies are not lost (it cannot be used once IOPub is busy).
+        await client.wait_for_ready(timeout=60)
         pid = getattr(manager.provisioner, "pid", None)
         if pid is None:
             raise Skip("cannot find the kernel's process id")
