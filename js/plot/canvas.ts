@@ -11,6 +11,16 @@ const FONT = "11px sans-serif";
 const SMALL_FONT = "10px sans-serif";
 const INTERRUPTION = "#d62728";
 
+/** The plot area in CSS pixels and the data -> pixel scales. */
+interface Area {
+  x: (v: number) => number;
+  y: (v: number) => number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
 export function drawFrame(ctx: CanvasRenderingContext2D, frame: PlotFrame, width: number, height: number): void {
   const m = PLOT_MARGINS;
   const left = m.left;
@@ -30,12 +40,13 @@ export function drawFrame(ctx: CanvasRenderingContext2D, frame: PlotFrame, width
   ctx.rect(left, top, right - left, bottom - top);
   ctx.clip();
   drawTurns(ctx, frame, x, top, bottom);
-  drawGrid(ctx, frame, x, y, left, right, top, bottom);
+  const area: Area = { x, y, left, right, top, bottom };
+  drawGrid(ctx, frame, area);
   drawLines(ctx, frame, x, y);
   drawInterruptions(ctx, frame, x, top, bottom);
   ctx.restore();
 
-  drawAxes(ctx, frame, x, y, left, right, top, bottom);
+  drawAxes(ctx, frame, area);
   drawLegend(ctx, frame, right + 8, top);
   if (frame.header.title) {
     ctx.fillStyle = AXIS;
@@ -74,16 +85,8 @@ function drawTurns(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: (v: numbe
   ctx.globalAlpha = 1;
 }
 
-function drawGrid(
-  ctx: CanvasRenderingContext2D,
-  frame: PlotFrame,
-  x: (v: number) => number,
-  y: (v: number) => number,
-  left: number,
-  right: number,
-  top: number,
-  bottom: number,
-): void {
+function drawGrid(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): void {
+  const { x, y, left, right, top, bottom } = area;
   ctx.strokeStyle = GRID;
   ctx.lineWidth = 1;
   ctx.beginPath();
@@ -144,16 +147,8 @@ function drawInterruptions(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: (
   ctx.setLineDash([]);
 }
 
-function drawAxes(
-  ctx: CanvasRenderingContext2D,
-  frame: PlotFrame,
-  x: (v: number) => number,
-  y: (v: number) => number,
-  left: number,
-  right: number,
-  top: number,
-  bottom: number,
-): void {
+function drawAxes(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): void {
+  const { x, y, left, right, top, bottom } = area;
   ctx.strokeStyle = AXIS;
   ctx.lineWidth = 1;
   ctx.strokeRect(left + 0.5, top + 0.5, right - left, bottom - top);

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sent_messages import RecordsSent
 from timeline_support import reply_finished
 
 from nextevi_widgets.session import VoiceSession
@@ -18,16 +19,8 @@ from nextevi_widgets.timeline.canvas_frame import PLOT_MARGINS, build_frame
 from nextevi_widgets.timeline.paging import AxisPager
 
 
-class RecordingPlot(EmotionPlot):
-    """Records every message the plot sends to the browser, then sends it as usual."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
-        super().__init__(*args, **kwargs)
-
-    def send(self, content: dict[str, Any], buffers: Any = None) -> None:
-        self.sent.append((dict(content), [bytes(b) for b in buffers or []]))
-        super().send(content, buffers)
+class RecordingPlot(RecordsSent, EmotionPlot):
+    """An EmotionPlot that records what it sends to the browser."""
 
 
 def decode(content: dict[str, Any], buffers: list[bytes]) -> dict[str, Any]:
@@ -55,7 +48,7 @@ async def test_a_streaming_session_sends_frames_not_pngs(
     stats = plot.stats
     plot.close()
 
-    frames = [(c, b) for c, b in plot.sent if c.get("kind") == "frame"]
+    frames = plot.kinds("frame")
     assert stats["mode"] == "browser"
     assert len(frames) == stats["redraws"] > 0
     assert images == []  # nothing rendered in the kernel while live

@@ -17,6 +17,7 @@ import ipywidgets.embed
 import numpy as np
 import pytest
 import traitlets
+from sent_messages import RecordsSent
 
 from nextevi_widgets.client.messages import LLMResponseChunk, Transcription, TTSChunk
 from nextevi_widgets.emulator import Emulator
@@ -27,19 +28,8 @@ RATE = 24_000
 FRAME = 480
 
 
-class RecordingChat(VoiceChat):
-    """Records every message the widget sends to the browser, then sends it as usual."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
-        super().__init__(*args, **kwargs)
-
-    def send(self, content: dict[str, Any], buffers: Any = None) -> None:
-        self.sent.append((dict(content), [bytes(b) for b in buffers or []]))
-        super().send(content, buffers)
-
-    def kinds(self, kind: str) -> list[tuple[dict[str, Any], list[bytes]]]:
-        return [(c, b) for c, b in self.sent if c.get("kind") == kind]
+class RecordingChat(RecordsSent, VoiceChat):
+    """A VoiceChat that records what it sends to the browser."""
 
 
 def sine_frames(seconds: float, freq: float = 440.0, amplitude: float = 0.5) -> list[bytes]:
