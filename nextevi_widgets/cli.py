@@ -174,7 +174,9 @@ def stt_workers_for(setting: int | str, profile: str | None) -> int:
     uses PocketSphinx; none on a single CPU, where they cannot run in parallel)."""
     if setting != "auto":
         return int(setting)
-    if profile not in (None, "default", "neural"):
+    from .emulator.engines.stt_workers import WORKERS_SUPPORTED
+
+    if profile not in (None, "default", "neural") or not WORKERS_SUPPORTED:
         return 0
     cpus = os.cpu_count() or 1
     return min(4, cpus) if cpus > 1 else 0

@@ -4,13 +4,16 @@ the workers, errors and a lost worker reported clearly (real PocketSphinx, real 
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
 from engine_support import Int16Array
 
+from nextevi_widgets.cli import build_parser, stt_workers_for
 from nextevi_widgets.emulator.engines.base import EngineUnavailableError
 from nextevi_widgets.emulator.engines.stt import DecoderPool, PocketSphinxRecognizer
 from nextevi_widgets.emulator.engines.stt_workers import (
@@ -101,3 +104,30 @@ def test_workers_start_on_first_use_and_stop_on_release() -> None:
         release_recognition_workers()
     assert running_recognition_workers() is None
     assert all(worker.process.poll() is not None for worker in processes)  # exited
+
+
+def test_workers_that_cannot_start_fall_back_to_this_process(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")  # the spawn itself fails
+    acquire_recognition_workers(1)
+    try:
+        with caplog.at_level(logging.WARNING):
+            recognizer = make_recognizer(PHRASES)
+        assert isinstance(recognizer, PocketSphinxRecognizer)
+        assert "decoding in-process" in caplog.text
+        assert running_recognition_workers() is None
+    finally:
+        release_recognition_workers()
+
+
+def test_the_command_line_worker_setting() -> None:
+    cpus = os.cpu_count() or 1
+    assert stt_workers_for("auto", None) == (min(4, cpus) if cpus > 1 else 0)
+    assert stt_workers_for("auto", "deterministic") == 0  # no PocketSphinx there
+    assert stt_workers_for(3, "deterministic") == 3  # asked for explicitly
+    parser = build_parser()
+    assert parser.parse_args(["emulator", "--stt-workers", "2"]).stt_workers == 2
+    for bad in ("17", "many"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["emulator", "--stt-workers", bad])

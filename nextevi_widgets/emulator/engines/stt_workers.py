@@ -30,6 +30,7 @@ import numpy as np
 from .base import EngineUnavailableError, Int16Array, RecognitionResult, SpeechRecognizer
 
 __all__ = [
+    "WORKERS_SUPPORTED",
     "RecognitionWorkers",
     "RemoteRecognizer",
     "acquire_recognition_workers",
@@ -41,6 +42,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _START_TIMEOUT = 60.0
+WORKERS_SUPPORTED = sys.platform != "win32"
+"""Workers inherit their end of the pipe as a file descriptor (``pass_fds``): POSIX only."""
 
 
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
@@ -85,6 +88,8 @@ class _Worker:
     script or notebook need not guard. It exits when the pipe closes (the parent is gone)."""
 
     def __init__(self) -> None:
+        if not WORKERS_SUPPORTED:
+            raise EngineUnavailableError("recognition workers need a POSIX system (pass_fds)")
         parent, child = socket.socketpair()
         self.process = subprocess.Popen(
             [sys.executable, "-m", __name__, str(child.fileno())],
@@ -266,10 +271,16 @@ def make_recognizer(phrases: Sequence[str] | None = None) -> SpeechRecognizer:
     """A PocketSphinx recogniser: in a worker when workers were asked for, else in this
     process."""
     global _shared
+    global _wanted
     with _shared_lock:
         if _shared is None and _wanted:
-            _shared = RecognitionWorkers(_wanted)
-            logger.info("speech recognition in %d worker processes", _wanted)
+            try:
+                _shared = RecognitionWorkers(_wanted)
+                logger.info("speech recognition in %d worker processes", _wanted)
+            except (OSError, EngineUnavailableError) as exc:
+                # Recognition still works in this process, on one core: say so, once.
+                logger.warning("recognition workers unavailable (%s); decoding in-process", exc)
+                _wanted = 0
         workers = _shared
     if workers is not None:
         return workers.recognizer(phrases)
