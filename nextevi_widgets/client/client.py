@@ -29,12 +29,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import inspect
 import logging
 import random
 import threading
-import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -45,6 +42,7 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 
 from .._version import __version__
+from ._event_queue import EventQueue
 from ._outbox import Outbox
 from .audio import to_pcm16
 from .config import (
@@ -66,7 +64,6 @@ from .errors import (
     ReconnectExhaustedError,
 )
 from .events import (
-    ClientEvent,
     Connected,
     Disconnected,
     Event,
@@ -219,7 +216,6 @@ class NextEVIClient:
         self._reconnect_max_delay = max(0.0, reconnect_max_delay)
         self._open_timeout = open_timeout
         self._dialect: Dialect = dialect
-        self._max_pending_events = max_pending_events
         self._user_agent = user_agent or f"nextevi-widgets/{__version__}"
         self._token_in_query = token_in_query
         self._wire_log = _RedactingLogger(_wire_logger, self._credentials.secrets())
@@ -232,16 +228,12 @@ class NextEVIClient:
             build_url(self._base_url, "{connection_id}", self._credentials)
         )
         self._outbox = Outbox(max_queued_frames)
-        self._events: deque[Event] = deque()
-        self._events_ready = asyncio.Event()
+        self._queue = EventQueue(max_pending_events)
         self._settled = asyncio.Event()
-        self._ended = False
         self._closing = False
         self._ws: ClientConnection | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._loop_thread: int | None = None
-        self._callbacks: list[tuple[type[Any] | None, Callable[[Any], object]]] = []
-        self._callback_tasks: set[asyncio.Task[object]] = set()
 
     # ------------------------------------------------------------------ public properties
 
@@ -263,6 +255,7 @@ class NextEVIClient:
 
     @property
     def stats(self) -> ClientStats:
+        self._stats.events_dropped = self._queue.dropped
         return self._stats
 
     @property
@@ -322,7 +315,7 @@ class NextEVIClient:
         # A 4xxx close right after the first open is a rejection: report it to the caller.
         failed = self._last_error
         first = self._stats.reconnects == 0
-        if self._ended and first and isinstance(failed, ConnectionClosedError):
+        if self._queue.ended and first and isinstance(failed, ConnectionClosedError):
             raise failed
 
     async def close(self) -> None:
@@ -341,8 +334,7 @@ class NextEVIClient:
                 supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
         self._finish(Disconnected(code=1000, reason="closed by client"), "closed")
-        for task in list(self._callback_tasks):
-            task.cancel()
+        self._queue.cancel_callbacks()
 
     async def __aenter__(self) -> NextEVIClient:
         await self.connect()
@@ -365,16 +357,7 @@ class NextEVIClient:
     async def recv(self) -> Event:
         """The next event. Cancellation-safe (an event is only taken when returned). Raises
         :class:`ClientClosedError` once the final ``Disconnected`` has been returned."""
-        while True:
-            if self._events:
-                event = self._events.popleft()
-                if not self._events and not self._ended:
-                    self._events_ready.clear()
-                return event
-            if self._ended:
-                raise ClientClosedError("the client has stopped; no more events")
-            self._events_ready.clear()
-            await self._events_ready.wait()
+        return await self._queue.recv()
 
     def on(
         self, event_type: type[E] | None, callback: Callable[[E], object | Awaitable[object]]
@@ -383,14 +366,7 @@ class NextEVIClient:
         it arrives; coroutine callbacks are scheduled as tasks. Exceptions are logged and never
         stop the client. Returns a function that unsubscribes. Callbacks see events in addition
         to (not instead of) ``recv``/iteration."""
-        entry: tuple[type[Any] | None, Callable[[Any], object]] = (event_type, callback)
-        self._callbacks.append(entry)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._callbacks.remove(entry)
-
-        return unsubscribe
+        return self._queue.on(event_type, callback)
 
     # ------------------------------------------------------------------ sending
 
@@ -405,7 +381,7 @@ class NextEVIClient:
         self._check_thread()
         pcm = to_pcm16(audio)
         frames = [pcm[i : i + _MAX_FRAME_BYTES] for i in range(0, len(pcm), _MAX_FRAME_BYTES)]
-        if self._ended or self._closing:
+        if self._queue.ended or self._closing:
             self._stats.frames_dropped += len(frames)
             return
         for frame in frames:
@@ -444,7 +420,7 @@ class NextEVIClient:
 
     def _send_control(self, payload: str) -> None:
         self._check_thread()
-        if self._ended or self._closing:
+        if self._queue.ended or self._closing:
             raise ClientClosedError("the client has stopped; cannot send")
         self._outbox.put_control(payload)
 
@@ -455,57 +431,11 @@ class NextEVIClient:
     # ------------------------------------------------------------------ internals: events
 
     def _emit(self, event: Event) -> None:
-        if self._ended:
-            return
-        if isinstance(event, ClientEvent):
-            event = dataclasses.replace(event, at=time.monotonic())
-        if len(self._events) >= self._max_pending_events:
-            self._drop_oldest_event()
-        self._events.append(event)
-        if isinstance(event, Disconnected):
-            self._ended = True
-        self._events_ready.set()
-        self._dispatch(event)
-
-    def _drop_oldest_event(self) -> None:
-        index = next(
-            (
-                i
-                for i, ev in enumerate(self._events)
-                if not isinstance(ev, (ClientEvent, ErrorMessage))
-            ),
-            0,
-        )
-        dropped = self._events[index]
-        del self._events[index]
-        self._stats.events_dropped += 1
-        count = self._stats.events_dropped
-        if count == 1 or count % 1000 == 0:
-            logger.warning(
-                "event queue full (%d pending): dropped oldest %s (%d dropped so far); "
-                "read events with recv()/async for, or raise max_pending_events",
-                len(self._events),
-                type(dropped).__name__,
-                count,
-            )
-
-    def _dispatch(self, event: Event) -> None:
-        for wanted, callback in list(self._callbacks):
-            if wanted is not None and not isinstance(event, wanted):
-                continue
-            try:
-                result = callback(event)
-            except Exception:
-                logger.exception("event callback %s failed", _name(callback))
-                continue
-            if inspect.isawaitable(result):
-                task: asyncio.Task[object] = asyncio.ensure_future(_run_callback(result, callback))
-                self._callback_tasks.add(task)
-                task.add_done_callback(self._callback_tasks.discard)
+        self._queue.emit(event)
 
     def _finish(self, event: Disconnected, state: ClientState | None = None) -> None:
         """Emit the final event once and settle the state."""
-        if self._ended:
+        if self._queue.ended:
             return
         self._state = state or ("error" if event.error is not None else "closed")
         if event.error is not None:
@@ -704,20 +634,6 @@ class NextEVIClient:
         while True:
             await asyncio.sleep(interval)
             self._outbox.put_control(KeepAlive().to_json(self._dialect))
-
-
-async def _run_callback(awaitable: Awaitable[object], callback: Callable[..., object]) -> object:
-    try:
-        return await awaitable
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        logger.exception("event callback %s failed", _name(callback))
-        return None
-
-
-def _name(callback: Callable[..., object]) -> str:
-    return getattr(callback, "__qualname__", None) or type(callback).__name__
 
 
 def _preview(frame: str) -> str:
