@@ -39,18 +39,19 @@ from typing import Any, Literal, TypeVar
 import numpy.typing as npt
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
+from websockets.exceptions import ConnectionClosed
 
 from .._version import __version__
 from ._event_queue import EventQueue
+from ._failures import describe_open_failure
 from ._outbox import Outbox
+from ._wire_log import RedactingLogger
 from .audio import to_pcm16
 from .config import (
     Credentials,
     auth_headers,
     build_url,
     new_connection_id,
-    redact_text,
     redact_url,
     resolve_base_url,
     resolve_credentials,
@@ -98,7 +99,6 @@ _MAX_FRAME_BYTES = 4800  # 100 ms at 24 kHz: bigger chunks are split so the queu
 _MAX_MESSAGE_BYTES = 8 * 2**20
 _PREVIEW_CHARS = 80
 _AUTH_CODES = (4001, 4003)
-_RETRYABLE_HTTP = (408, 429)
 
 
 @dataclass
@@ -118,35 +118,6 @@ class ClientStats:
     reconnects: int = 0
     protocol_errors: int = 0
     events_dropped: int = 0
-
-
-@dataclass(frozen=True)
-class _OpenFailure:
-    """Why opening a connection failed, already redacted."""
-
-    error: NextEVIError
-    retryable: bool
-    code: int | None
-    reason: str
-
-
-class _RedactingLogger(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """Formats each record itself so that secrets in arguments (the request path, the
-    ``Authorization`` header) are stripped before any handler sees them."""
-
-    def __init__(self, target: logging.Logger, secrets: tuple[str, ...]) -> None:
-        super().__init__(target, {})
-        self._secrets = secrets
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: Any) -> None:
-        if not self.isEnabledFor(level):
-            return
-        try:
-            text = str(msg) % args if args else str(msg)
-        except (TypeError, ValueError):
-            text = " ".join(str(part) for part in (msg, *args))
-        kwargs.pop("extra", None)
-        self.logger.log(level, "%s", redact_text(text, self._secrets), **kwargs)
 
 
 class NextEVIClient:
@@ -218,7 +189,7 @@ class NextEVIClient:
         self._dialect: Dialect = dialect
         self._user_agent = user_agent or f"nextevi-widgets/{__version__}"
         self._token_in_query = token_in_query
-        self._wire_log = _RedactingLogger(_wire_logger, self._credentials.secrets())
+        self._wire_log = RedactingLogger(_wire_logger, self._credentials.secrets())
 
         self._state: ClientState = "disconnected"
         self._stats = ClientStats()
@@ -296,7 +267,7 @@ class NextEVIClient:
             self._finish(Disconnected(code=None, reason="connect cancelled"), "closed")
             raise
         except Exception as exc:
-            failure = self._describe_failure(exc)
+            failure = describe_open_failure(exc, self._credentials.secrets(), self.url)
             error = failure.error
             if failure.retryable:
                 error = NextEVIError(f"could not connect to {self.url}: {failure.reason}")
@@ -483,23 +454,6 @@ class NextEVIClient:
             raise
         return ws
 
-    def _describe_failure(self, exc: BaseException) -> _OpenFailure:
-        detail = redact_text(f"{type(exc).__name__}: {exc}", self._credentials.secrets())
-        if isinstance(exc, InvalidStatus):
-            status = exc.response.status_code
-            reason = f"HTTP {status} upgrade rejected"
-            if status in (401, 403):
-                code = 4000 + status - 400
-                return _OpenFailure(AuthenticationError(code, reason), False, code, reason)
-            if 400 <= status < 500 and status not in _RETRYABLE_HTTP:
-                code = 4000 + status - 400
-                return _OpenFailure(ConnectionClosedError(code, reason), False, code, reason)
-            return _OpenFailure(NextEVIError(reason), True, None, reason)
-        if isinstance(exc, InvalidURI):
-            reason = f"invalid URL {self.url}"
-            return _OpenFailure(ConfigurationError(reason), False, None, reason)
-        return _OpenFailure(NextEVIError(detail), True, None, detail)
-
     async def _supervise(self, ws: ClientConnection) -> None:
         attempt = 0
         try:
@@ -547,7 +501,7 @@ class NextEVIClient:
             try:
                 ws = await self._open()
             except Exception as exc:
-                failure = self._describe_failure(exc)
+                failure = describe_open_failure(exc, self._credentials.secrets(), self.url)
                 if not failure.retryable:
                     event = Disconnected(
                         code=failure.code, reason=failure.reason, error=failure.error
