@@ -276,6 +276,13 @@ class EmotionUpdate(ServerMessage):
     def payload(self) -> JSONDict:
         return {"top_emotions": [e.to_wire() for e in self.emotions]}
 
+    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
+        """Top-level fields also carry ``emotions``, the list the LiveKit plugin reads."""
+        wire = super().to_wire(dialect)
+        if dialect in ("both", "flat"):
+            wire["emotions"] = [e.to_wire() for e in self.emotions]
+        return wire
+
     @classmethod
     def from_wire(cls, msg: Mapping[str, Any]) -> EmotionUpdate:
         items = _field(msg, "top_emotions")
@@ -299,6 +306,13 @@ class ErrorMessage(ServerMessage):
             "error_message": self.error_message,
             "details": dict(self.details) if self.details else None,
         }
+
+    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
+        """Top-level fields also carry ``error``, the one string the LiveKit plugin reads."""
+        wire = super().to_wire(dialect)
+        if dialect in ("both", "flat"):
+            wire["error"] = self.error_message
+        return wire
 
     @classmethod
     def from_wire(cls, msg: Mapping[str, Any]) -> ErrorMessage:
