@@ -260,6 +260,7 @@ class RuleResponder:
         self.memory = ConversationMemory(memory_turns)
         self._clock = clock
         self._uses: dict[str, int] = {}
+        self._new_name = False
 
     def respond(self, user_text: str, emotions: Mapping[str, float]) -> Iterator[str]:
         reply, emotion, intent = self._compose(user_text, emotions)
@@ -290,6 +291,7 @@ class RuleResponder:
         memory = self.memory
         parsed = parse(user_text)
         previous_topic = memory.topic
+        self._new_name = bool(parsed.name) and parsed.name != memory.name
         if parsed.name:
             memory.name = parsed.name
         if parsed.topic:
@@ -350,7 +352,7 @@ class RuleResponder:
     def _social(self, parsed: Parsed, values: dict[str, str], avoid: str | None) -> list[str]:
         parts: list[str] = []
         first = not self.memory.turns
-        if parsed.name and (parsed.greeting or self._only_social(parsed)):
+        if parsed.name and (self._new_name or parsed.greeting or self._only_social(parsed)):
             parts.append(self._pick("meet", avoid, **values))
         elif parsed.greeting:
             parts.append(self._pick("greeting" if first else "greeting_again", avoid, **values))
@@ -388,7 +390,8 @@ class RuleResponder:
                 parts.append(template.format(feeling=word))
             elif feeling:
                 parts.append(f"Thanks for telling me you're feeling {feeling}.")
-        if social and self._only_social(parsed):
+        introduced = bool(parsed.name) and parsed.main == "statement"
+        if social and (introduced or self._only_social(parsed)):
             if previous and parsed.thanks:
                 parts.append(f"Earlier you mentioned {_yours(previous)}. How is that going?")
             elif parsed.thanks:
