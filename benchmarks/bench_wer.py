@@ -5,7 +5,8 @@ and 200 words per minute) and by the Piper voice, resampled to 16 kHz with the s
 turn carries around it, and fed to the profile's recogniser in 100 ms chunks as the emulator
 does (interims included), then the utterance is ended and its final transcript scored with
 ``jiwer`` after normalisation (lower case, punctuation removed, English contractions
-expanded: "I'm" = "I am").
+expanded: "I'm" = "I am"). Each voice first says one unscored warm-up sentence, as a speaker
+would at the start of a session (PocketSphinx adapts to the speaker across utterances).
 
 Profiles come from the emulator's registry; profiles that share one kind of recogniser are
 measured once (the row names them all). ``deterministic`` is not measured: its recogniser plays
@@ -39,6 +40,8 @@ SENTENCES = (
     "My name is Sam and I live in a small town",
     "Can you tell me a story",
 )
+WARM_UP = "Good morning, this is a short test of my voice."
+"""Spoken first by every voice and not scored (see ``measure``)."""
 ESPEAK_VOICES = ("en-us", "en-us+f3", "en+m3")
 ESPEAK_RATES = (140, 175, 200)
 QUICK_VOICES = (("en-us", 175), ("en-us+f3", 140), ("en+m3", 200))
@@ -155,7 +158,7 @@ def measure(quick: bool) -> tuple[list[Metric], list[str]]:
         raise Skip("no profile with a speech recogniser is installed")
     voices = _voices(quick)
     audio = {
-        label: [_to_engine_rate(np.asarray(speak(s), np.int16)) for s in sentences]
+        label: [_to_engine_rate(np.asarray(speak(s), np.int16)) for s in (WARM_UP, *sentences)]
         for label, speak in voices
     }
     metrics: list[Metric] = []
@@ -167,7 +170,11 @@ def measure(quick: bool) -> tuple[list[Metric], list[str]]:
         hyps: list[str] = []
         families: dict[str, tuple[list[str], list[str]]] = {"espeak": ([], []), "piper": ([], [])}
         lines.append(f"{label} ({row.kind})")
-        for voice, clips in audio.items():
+        for voice, (warm_up, *clips) in audio.items():
+            # PocketSphinx adapts its cepstral mean across utterances, so a new speaker is
+            # heard worse at first, and better or worse depending on who spoke before. One
+            # unscored utterance per voice starts each voice from its own state.
+            _recognise(row.stt, warm_up)
             heard = [_recognise(row.stt, clip) for clip in clips]
             row.hypotheses[voice] = heard
             wer, words = _wer(sentences, heard)
