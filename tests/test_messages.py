@@ -510,7 +510,16 @@ def test_emotion_update_and_error_carry_the_livekit_fields_in_flat_dialects() ->
         err = error.to_wire(dialect)
         assert err["error"] == "odd number of bytes"  # LiveKit
         assert (err["error_code"], err["error_message"]) == ("INVALID_AUDIO", "odd number of bytes")
+    # The React SDK reads `top_emotions[].emotion` and `percentage || confidence * 100`.
+    for dialect in ("both", "flat"):
+        items = update.to_wire(dialect)["top_emotions"]
+        shown = [(e["emotion"], e.get("percentage") or e["confidence"] * 100) for e in items]
+        assert shown == [("joy", pytest.approx(70.0)), ("neutral", pytest.approx(20.0))]
     # The docs' envelope stays as documented: payload under `data` only.
+    assert update.to_wire("envelope")["data"]["top_emotions"] == [
+        {"name": "joy", "score": 0.7},
+        {"name": "neutral", "score": 0.2},
+    ]
     assert "emotions" not in update.to_wire("envelope")
     assert "emotions" not in update.to_wire("envelope")["data"]
     assert "error" not in error.to_wire("envelope")

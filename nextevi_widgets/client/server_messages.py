@@ -277,10 +277,20 @@ class EmotionUpdate(ServerMessage):
         return {"top_emotions": [e.to_wire() for e in self.emotions]}
 
     def to_wire(self, dialect: Dialect = "both") -> JSONDict:
-        """Top-level fields also carry ``emotions``, the list the LiveKit plugin reads."""
+        """Where fields are written flat, as the vendor's clients read them: each item also
+        carries ``emotion`` and ``confidence`` (the React SDK's names), and ``emotions``
+        repeats the list at the top level (the LiveKit plugin reads only that). The docs'
+        envelope alone keeps its ``{name, score}`` items."""
         wire = super().to_wire(dialect)
         if dialect in ("both", "flat"):
-            wire["emotions"] = [e.to_wire() for e in self.emotions]
+            items = [
+                {**e.to_wire(), "emotion": e.name, "confidence": round(e.score, 6)}
+                for e in self.emotions
+            ]
+            wire["top_emotions"] = items
+            if "data" in wire:
+                wire["data"]["top_emotions"] = items
+            wire["emotions"] = items
         return wire
 
     @classmethod
