@@ -18,12 +18,14 @@ import os
 import re
 import sys
 import tempfile
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import soundfile
+
 from .client.messages import SessionSettings, TurnDetection
+from .emulator.engines.base import OUTPUT_SAMPLE_RATE
 from .session import VoiceSession
 
 __all__ = [
@@ -56,44 +58,26 @@ def _default_profile() -> str:
     return DEFAULT_PROFILE
 
 
-def _microphone_voice(profile: str) -> tuple[Any, str]:
-    """The voice that plays the user: the profile's own for ``deterministic`` (its recogniser
-    only knows its synthetic voice), else Piper when installed, else espeak-ng."""
-    from .emulator.engines.base import EngineUnavailableError
-    from .emulator.profiles import get_engine_set
-
-    if profile != "deterministic":
-        try:
-            from .emulator.engines.tts import PiperSynthesizer
-
-            return PiperSynthesizer(), "Piper (en_US joe)"
-        except (EngineUnavailableError, ImportError):
-            pass
-        try:
-            from .emulator.engines.tts import EspeakSynthesizer
-
-            return EspeakSynthesizer(), "espeak-ng"
-        except (EngineUnavailableError, ImportError):
-            pass
-    return get_engine_set("deterministic").tts, "synthetic (deterministic profile)"
+_VOICE_LABELS = {
+    "piper": "Piper (en_US joe)",
+    "espeak": "espeak-ng",
+    "synthetic": "synthetic (deterministic profile)",
+}
 
 
 def synthesize_wav(
     text: str, path: str | os.PathLike[str], profile: str = "default"
 ) -> tuple[Path, str]:
     """Speak ``text`` as the demo's user into a 24 kHz mono WAV; returns the path and the
-    voice's name. Blocking (loads the voice): run it in a thread."""
-    from .emulator.engines.base import OUTPUT_SAMPLE_RATE
+    voice's name. The ``deterministic`` profile's recogniser only knows its synthetic voice;
+    other profiles hear Piper when installed, else espeak-ng. Blocking (loads the voice): run
+    it in a thread."""
+    from .emulator.speech import speak
 
-    tts, voice = _microphone_voice(profile)
-    samples = tts.synthesize(text)
+    spoken = speak(text, voice="synthetic" if profile == "deterministic" else "auto")
     out = Path(path)
-    with wave.open(str(out), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(OUTPUT_SAMPLE_RATE)
-        wav.writeframes(samples.astype("<i2").tobytes())
-    return out, voice
+    soundfile.write(out, spoken.samples, OUTPUT_SAMPLE_RATE, subtype="PCM_16")
+    return out, _VOICE_LABELS[spoken.voice]
 
 
 def words_heard(said: str, heard: str) -> tuple[int, int]:

@@ -12,14 +12,21 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import soundfile
 
 from .engines.base import OUTPUT_SAMPLE_RATE, EngineUnavailableError
 
-__all__ = ["SPEAKING_STYLES", "Voice", "synthesize_speech", "synthesize_wav"]
+__all__ = [
+    "SPEAKING_STYLES",
+    "SpokenAudio",
+    "Voice",
+    "speak",
+    "synthesize_speech",
+    "synthesize_wav",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +34,20 @@ Voice = Literal["auto", "piper", "espeak", "synthetic"]
 SPEAKING_STYLES = ("neutral", "excited", "sad")
 
 
+class SpokenAudio(NamedTuple):
+    samples: np.ndarray
+    """24 kHz mono int16."""
+    voice: Voice
+    """The voice that spoke (never ``"auto"``)."""
+
+
 def synthesize_speech(text: str, *, voice: Voice = "auto", style: str | None = None) -> np.ndarray:
-    """``text`` spoken as 24 kHz mono int16 samples.
+    """``text`` spoken as 24 kHz mono int16 samples (see :func:`speak`)."""
+    return speak(text, voice=voice, style=style).samples
+
+
+def speak(text: str, *, voice: Voice = "auto", style: str | None = None) -> SpokenAudio:
+    """``text`` spoken as 24 kHz mono int16 samples, with the name of the voice that spoke.
 
     ``voice="auto"`` picks Piper when installed, else espeak-ng, else the synthetic voice;
     with a ``style`` it picks espeak-ng (else the synthetic voice). Raises ``ValueError`` for
@@ -49,7 +68,7 @@ def synthesize_speech(text: str, *, voice: Voice = "auto", style: str | None = N
     errors: list[str] = []
     for name in candidates:
         try:
-            return _speak(name, text, style or "neutral")
+            return SpokenAudio(_speak(name, text, style or "neutral"), name)
         except EngineUnavailableError as exc:
             errors.append(f"{name}: {exc}")
             if voice != "auto":
