@@ -6,15 +6,15 @@ Everything that touches a secret lives here, so the rest of the client can stay 
   ``NEXTEVI_*`` environment variables, and fail with a :class:`ConfigurationError` that never
   contains the key;
 * :func:`build_url` and :func:`auth_headers` produce what a connection needs;
-* :func:`redact_url` and :func:`redact_text` are the one place query strings and bearer tokens
-  are stripped before anything is logged, shown or raised.
+* :func:`redact_url` strips query strings and passwords from URLs; :func:`redact_text` strips
+  secrets from free text with :class:`~.scrub.Scrubber`, which the client also applies to
+  everything that comes from the network.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 import string
 import time
 from collections.abc import Iterable, Mapping
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
+from .scrub import Scrubber
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -44,10 +45,6 @@ DEFAULT_PATH = "/ws/voice"
 SECRET_QUERY_KEYS: frozenset[str] = frozenset({"api_key", "authorization", "access_token", "token"})
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_SECRET_PARAM_RE = re.compile(
-    r"(?i)(?P<key>\b(?:api_key|authorization|access_token|token))=(?P<value>[^&\s\"'<>]*)"
-)
-_BEARER_RE = re.compile(r"(?i)\b(bearer)(\s+|\+|%20)[^\s\"'&<>,;]+")
 
 
 def mask_secret(secret: str | None) -> str:
@@ -218,9 +215,5 @@ def _redact_pair(pair: str) -> str:
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Strip secrets from free text (log lines, exception messages): secret query parameters,
-    ``Bearer <token>`` and, literally, each of ``secrets``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _SECRET_PARAM_RE.sub(lambda m: f"{m.group('key')}=***", text)
-    return _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    ``Bearer <token>`` and each of ``secrets`` in the forms :class:`~.scrub.Scrubber` knows."""
+    return Scrubber(secrets).text(text)
