@@ -43,6 +43,7 @@ from ._session.streaming import stream_file
 from ._session.text import describe_error
 from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
 from ._session.waiting import STATES, SessionError, wait_for_condition
+from .client.config import redact_url
 from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
 from .client.scrub import Scrubber, secrets_in_url
 
@@ -202,7 +203,8 @@ class VoiceSession(HasTraits):
         client = self._client
         if client is not None:
             return str(client.url)
-        return self._backend.url if self._backend is not None else self._url
+        url = self._backend.url if self._backend is not None else self._url
+        return None if url is None else redact_url(url)
 
     def _secrets(self) -> Iterable[str | None]:
         import os

@@ -27,6 +27,7 @@ from .scrub import Scrubber
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PATH",
+    "PUBLIC_QUERY_KEYS",
     "SECRET_QUERY_KEYS",
     "Credentials",
     "auth_headers",
@@ -43,6 +44,9 @@ __all__ = [
 DEFAULT_BASE_URL = "wss://api.nextevi.com/ws/voice"
 DEFAULT_PATH = "/ws/voice"
 SECRET_QUERY_KEYS: frozenset[str] = frozenset({"api_key", "authorization", "access_token", "token"})
+PUBLIC_QUERY_KEYS: frozenset[str] = frozenset({"config_id", "project_id"})
+"""Query parameters shown as they are; every other value in a URL is redacted (a custom
+endpoint may carry its own credentials there)."""
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
@@ -196,8 +200,9 @@ def auth_headers(credentials: Credentials) -> dict[str, str]:
 
 
 def redact_url(url: str) -> str:
-    """Replace the value of every ``api_key``, ``authorization``, ``access_token`` and ``token``
-    query parameter (and any password in the authority) with ``***``."""
+    """Replace the value of every query parameter but ``config_id`` and ``project_id`` (so
+    ``api_key``, ``authorization``, ``access_token``, ``token`` and any custom one) and any
+    password in the authority with ``***``."""
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:
@@ -210,7 +215,7 @@ def redact_url(url: str) -> str:
 
 def _redact_pair(pair: str) -> str:
     key, sep, _ = pair.partition("=")
-    return f"{key}=***" if sep and key.lower() in SECRET_QUERY_KEYS else pair
+    return f"{key}=***" if sep and key.lower() not in PUBLIC_QUERY_KEYS else pair
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
