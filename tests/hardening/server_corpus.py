@@ -57,9 +57,9 @@ def base_messages() -> dict[str, dict[str, Any]]:
 def rewrite_strings(
     value: Any, leaf: Callable[[str], str], *, keep_type: bool = True, path: str = ""
 ) -> Any:
-    """A copy of ``value`` with every string (dict keys included, except the top-level
-    ``type`` when ``keep_type``) replaced by ``leaf(original)``, and one unmodelled field added
-    to every object."""
+    """A copy of ``value`` with every string value (but the top-level ``type`` when
+    ``keep_type``) replaced by ``leaf(original)``, and to every object an unmodelled field whose
+    key and values are ``leaf`` strings too. Keys stay, so every modelled field is still read."""
     if isinstance(value, str):
         return leaf(value)
     if isinstance(value, list):
@@ -70,8 +70,7 @@ def rewrite_strings(
             if keep_type and path == "" and key == "type":
                 out[key] = item
                 continue
-            new_key = key if key in ("type", "data") else leaf(key)
-            out[new_key] = rewrite_strings(item, leaf, path=f"{path}.{key}")
-        out["x_unmodelled"] = {"note": leaf("extra"), "items": [leaf("more")]}
+            out[key] = rewrite_strings(item, leaf, path=f"{path}.{key}")
+        out["x_unmodelled"] = {leaf("note"): leaf("extra"), "items": [leaf("more")]}
         return out
     return copy.deepcopy(value)
