@@ -31,7 +31,8 @@ from hypothesis import strategies as st
 from server_corpus import base_messages, rewrite_strings
 from websockets.asyncio.server import ServerConnection
 
-from nextevi_widgets.client.events import Disconnected
+from nextevi_widgets.client.events import Disconnected, ProtocolError
+from nextevi_widgets.client.messages import ServerMessage
 from nextevi_widgets.widget import VoiceChat
 
 KEY = "oak_ECHO_CANARY_7d1e5b93a0c2f486"
@@ -170,6 +171,9 @@ async def run(scenario: Scenario, comms: CommLog) -> dict[str, str]:
         if closing is not None:
             await asyncio.wait_for(closing, TIMEOUT)
         chat.close()
+    # Every frame arrived (as a message, or as a protocol error for a broken one).
+    received = [e for e in events if isinstance(e, ServerMessage | ProtocolError)]
+    assert len(received) >= len(scenario.frames)
     texts["events"] = "\n".join(f"{e!r}\n{e}" for e in events)
     errors = [e.error for e in events if isinstance(e, Disconnected) and e.error is not None]
     errors += [client.last_error] if client.last_error is not None else []
