@@ -26,6 +26,7 @@ MODULES: dict[str, Entry] = {
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
     "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
     "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
+    "frontends": Entry("benchmarks.bench_frontends", 480, 200),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 
