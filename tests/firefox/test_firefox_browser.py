@@ -6,6 +6,7 @@ from a JSON file the notebook rewrites a few times a second."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -133,4 +134,41 @@ def test_mic_frames_reach_the_kernel_and_replies_play_in_firefox(
         errors = [e for e in firefox.console_errors() if "nextevi" in e.lower() or "nvc" in e]
         assert errors == []
     finally:
+        shutdown_kernels(jupyter_lab, name)
+
+
+def _detects_silent_audio() -> bool:
+    from nextevi_widgets._comm import CLIENT_ERROR_CODES
+
+    return "mic_silent" in CLIENT_ERROR_CODES
+
+
+@pytest.mark.skipif(
+    not _detects_silent_audio(),
+    reason="needs the widget's detection of a suspended audio context (client_error mic_silent)",
+)
+def test_without_an_audio_device_the_widget_says_no_audio_arrives(
+    jupyter_lab: JupyterLab,
+) -> None:
+    # No PulseAudio server for this Firefox: no audio device, both AudioContexts stay suspended.
+    env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent/pulse/native"}
+    firefox = Firefox(env=env)
+    name = "firefox_no_audio_device.ipynb"
+    state_path = jupyter_lab.root / "firefox_no_device_state.json"
+    write_notebook(jupyter_lab, name, state_path)
+    try:
+        open_and_run(firefox, jupyter_lab, name)
+        firefox.click(f"{CHAT} .nvc-mic")
+        wait_for(
+            lambda: "no audio arrives" in firefox.text(f"{CHAT} .nvc-error"),
+            timeout=60,
+            what="the widget saying that no audio arrives",
+        )
+        last_error = wait_for(
+            lambda: read_state(state_path).get("last_error", ""), timeout=30, what="last_error"
+        )
+        assert last_error.startswith("mic_silent")
+        assert read_state(state_path)["frames_sent"] == 0
+    finally:
+        firefox.close()
         shutdown_kernels(jupyter_lab, name)
