@@ -90,19 +90,25 @@ def _(asyncio, chats, fixed_plot, json, played, state_file):
                     "state": c.session.state,
                     "frames_sent": c.session.stats.get("frames_sent", 0),
                     "played_samples": played.get(id(c), 0),
-                    "messages": [[m["role"], m["text"]] for m in c.session.messages],
+                    "messages": [
+                        [m["role"], m["text"]] for m in c.session.messages if m["is_final"]
+                    ],
                     "last_error": c.session.last_error,
                     "capture_view": c.capture_view,
                 }
                 for c in chats
             ],
-            "fixed_plot": {"x": list(fixed_plot._pager.current), **fixed_plot.stats},
+            "fixed_plot": {"x": fixed_plot._pager.current, **fixed_plot.stats},
         }
 
     async def _write_state():
         while True:
+            try:
+                _text = json.dumps(_snapshot(), default=str)
+            except Exception as _exc:  # shown to the test instead of ending the task
+                _text = json.dumps({"error": repr(_exc)})
             _tmp = state_file.with_suffix(".tmp")
-            _tmp.write_text(json.dumps(_snapshot(), default=str))
+            _tmp.write_text(_text)
             _tmp.replace(state_file)
             await asyncio.sleep(0.25)
 
