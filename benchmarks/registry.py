@@ -27,6 +27,7 @@ MODULES: dict[str, Entry] = {
     "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
     "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
     "wer": Entry("benchmarks.bench_wer", 300, 90),
+    "frontends": Entry("benchmarks.bench_frontends", 480, 200),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 

@@ -9,6 +9,7 @@ import logging
 import sys
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -207,6 +208,32 @@ class VoiceChat(anywidget.AnyWidget):
             self._container.close()
         self._errors.close()
         super().close()
+
+    @traitlets.observe("comm")
+    def _watch_comm(self, change: dict[str, Any]) -> None:
+        """Stop the session when the front end closes the widget's comm without closing the
+        widget: marimo does so when the widget's cell re-runs or is deleted, and the tasks of
+        the old session would otherwise run on, holding the microphone and the emulator."""
+        comm = change["new"]
+        close = getattr(comm, "close", None)
+        if close is None or getattr(close, "_nextevi_watch", False):
+            return
+        widget = weakref.ref(self)
+
+        def close_and_stop(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return close(*args, **kwargs)
+            finally:
+                owner = widget()
+                if owner is not None and owner.comm is comm:
+                    owner._on_comm_closed()
+
+        close_and_stop._nextevi_watch = True  # type: ignore[attr-defined]
+        comm.close = close_and_stop
+
+    def _on_comm_closed(self) -> None:
+        if not self._closed:
+            self.close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The widget plus an (initially empty) error area under it.
