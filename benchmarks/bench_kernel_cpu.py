@@ -8,7 +8,8 @@ Three phases in one kernel: the plot with its default renderer (the browser draw
 builds and sends the visible data), the same plot switched to ``renderer="png"`` (matplotlib
 renders in a thread of the kernel), and the session with the plot closed (the baseline). The
 kernel process's own CPU time (user + system, all threads, children excluded) is read with
-psutil over each phase and divided by wall time; the idle kernel is shown too.
+psutil over each phase and divided by wall time; the idle kernel is shown too, and the
+calibration loop (measured in this process before and after the phases) beside the goal.
 Not included: the ZMQ and comm deserialisation of real browser messages (the frames are handed
 to the widget's handler directly, as the browser benchmark's comm echo shows that cost)."""
 
@@ -20,7 +21,10 @@ from typing import Any
 
 import psutil  # type: ignore[import-untyped]
 
-from .harness import BenchSpec, Context, Goal, Metric, Skip
+from .harness import BenchSpec, Context, Goal, Metric, Skip, calibrated, calibration_loop
+
+GOAL_PERCENT = 3.0
+"""Kernel CPU per live session with the browser-drawn plot, on the CI machine class."""
 
 SETUP = r"""
 import asyncio, time
@@ -116,6 +120,7 @@ async def run(ctx: Context) -> list[Metric]:
     except ImportError as exc:
         raise Skip(f"jupyter_client is not installed ({exc})") from None
     seconds = ctx.pick(45.0, 8.0)
+    loop_before = calibration_loop()
     manager = AsyncKernelManager(kernel_name="python3")
     await manager.start_kernel(cwd=str(ctx.workdir))
     client = manager.client()
@@ -142,6 +147,9 @@ async def run(ctx: Context) -> list[Metric]:
         await manager.shutdown_kernel(now=True)
     if not has_plot_token(probe):
         raise Skip("nextevi_widgets.timeline is not available: no emotion plot")
+    loop_after = calibration_loop()
+    # The slower of the two: the machine as it was for at least part of the run.
+    loop = max(loop_before, loop_after)
     common = f"{seconds:.0f} s of 20 ms frames per phase, one kernel; state/frames/redraws after: "
     return [
         Metric.single(
@@ -150,9 +158,20 @@ async def run(ctx: Context) -> list[Metric]:
             browser,
             baseline=f"same session, no plot {bare:.2f} % core; idle kernel {idle:.2f} %",
             ratio=browser / bare if bare > 0 else None,
-            goal=Goal("<= 5 % of one core", browser <= 5),
+            goal=Goal(
+                calibrated(f"<= {GOAL_PERCENT:g} % of one core", loop), browser <= GOAL_PERCENT
+            ),
             note=common + f"{probe}; the plot's default renderer (the browser draws, the kernel "
             f"sends the visible data): {browser_rate:.2f} updates/s",
+        ),
+        Metric.single(
+            "kernel CPU, same session without the plot",
+            "% core",
+            bare,
+            baseline=f"idle kernel {idle:.2f} %",
+            note="the session alone: comm handler, frame split, level, client queue, "
+            "websockets send, incoming events and widget syncs (the 20 ms frame generator "
+            "standing in for the browser's comm messages runs in the kernel too)",
         ),
         Metric.single(
             "kernel CPU, same with the plot rendered by matplotlib in the kernel",

@@ -25,7 +25,7 @@ MODULES: dict[str, Entry] = {
     "playback": Entry("benchmarks.bench_playback", 120, 10),
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
     "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
-    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
+    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 420, 60),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 
