@@ -21,7 +21,7 @@ MODULES: dict[str, Entry] = {
     "calibration": Entry("benchmarks.bench_calibration", 30, 10),
     "browser_audio": Entry("benchmarks.bench_browser_audio", 300, 60),
     "wire": Entry("benchmarks.bench_wire", 300, 120),
-    "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 240, 60),
+    "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 300, 60),
     "playback": Entry("benchmarks.bench_playback", 120, 10),
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
     "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
