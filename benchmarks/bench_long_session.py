@@ -4,7 +4,10 @@ process with no network. Reports RSS growth over the hour, and the cost of foldi
 the start and at the end of the hour (the ratio shows whether long sessions get slower).
 An emotion timeline is attached to the session from the start (what a live ``EmotionPlot``
 follows, so its per-event cost is included); at the end a live ``EmotionPlot`` of that timeline
-is redrawn at full history through its own background path and its render time reported."""
+is redrawn at full history through its own background path and its render time reported:
+the goal is judged on the render thread's CPU time (``time.thread_time``), which other jobs on a
+shared machine do not inflate; wall time is shown beside it, and the calibration loop beside
+the goal."""
 
 from __future__ import annotations
 
@@ -29,9 +32,11 @@ from nextevi_widgets.client.messages import (
 from nextevi_widgets.session import VoiceSession
 from nextevi_widgets.timeline import EmotionTimeline
 
-from .harness import BenchSpec, Context, Goal, Metric, median
+from .harness import BenchSpec, Context, Goal, Metric, calibrated, calibration_loop, median
 
 TURN_S = 10.0
+REDRAW_GOAL_MS = 50.0
+"""Worst full-frame matplotlib redraw at one hour of history (render-thread CPU time)."""
 EMOTIONS = ("joy", "sadness", "anger", "fear", "surprise", "neutral")
 
 
@@ -125,35 +130,46 @@ async def _plot_redraw(timeline: EmotionTimeline) -> list[Metric]:
     plot = EmotionPlot(timeline, max_fps=100.0, renderer="png")
     on_data: list[float] = []
     on_frame: list[float] = []
+    wall_data: list[float] = []
+    wall_frame: list[float] = []
     end = timeline.span()[1]
     try:
         await _redrawn(plot, lambda: setattr(plot, "title", "one hour"))  # builds the figure
         for i in range(10):
             scores = dict.fromkeys(EMOTIONS, 0.1 + 0.05 * i)
             add = partial(timeline.add, end + 0.25 * (i + 1), scores)
-            on_data.append(await _redrawn(plot, add))
-            on_frame.append(await _redrawn(plot, partial(setattr, plot, "title", f"hour {i}")))
+            wall, cpu = await _redrawn(plot, add)
+            on_data.append(cpu)
+            wall_data.append(wall)
+            wall, cpu = await _redrawn(plot, partial(setattr, plot, "title", f"hour {i}"))
+            on_frame.append(cpu)
+            wall_frame.append(wall)
         blits = plot.stats["blits"]
     finally:
         plot.close()
+    loop = calibration_loop()
+    goal = calibrated(f"<= {REDRAW_GOAL_MS:g} ms (worst)", loop)
     note = f"{len(timeline.times)} emotion samples, {len(timeline.turns)} turns over the hour; "
     return [
         _browser_frame(timeline, note),
         Metric.from_samples(
-            "emotion plot redraw at full history, matplotlib, new data",
+            "emotion plot redraw at full history, matplotlib, new data (render CPU)",
             "ms",
             on_data,
-            goal=Goal("<= 50 ms", max(on_data) <= 50 if on_data else None),
+            baseline=f"wall {median(wall_data):.1f} / worst {max(wall_data):.1f} ms",
+            goal=Goal(goal, max(on_data) <= REDRAW_GOAL_MS if on_data else None),
             note=note + f"what a live plot does per update ({blits} of 21 redraws drew only "
-            "the data onto the kept frame); goal judged on the worst",
+            "the data onto the kept frame); goal judged on the worst render-thread CPU time",
         ),
         Metric.from_samples(
-            "emotion plot redraw at full history, matplotlib, new frame",
+            "emotion plot redraw at full history, matplotlib, new frame (render CPU)",
             "ms",
             on_frame,
-            goal=Goal("<= 50 ms", max(on_frame) <= 50 if on_frame else None),
-            note=note + "title change: axes, ticks and legend redrawn too (also what a new "
-            "page of the x axis costs); goal judged on the worst",
+            baseline=f"wall {median(wall_frame):.1f} / worst {max(wall_frame):.1f} ms",
+            goal=Goal(goal, max(on_frame) <= REDRAW_GOAL_MS if on_frame else None),
+            note=note + "title change: the x axis, spines and title are redrawn over the kept "
+            "chrome (y axis, grid, legend), then the data (also what a new page of the x axis "
+            "costs); goal judged on the worst render-thread CPU time",
         ),
     ]
 
@@ -179,17 +195,19 @@ def _browser_frame(timeline: EmotionTimeline, note: str) -> Metric:
     )
 
 
-async def _redrawn(plot: Any, change: Callable[[], object]) -> float:
-    """Make ``change``, wait for the plot's next redraw, return its render time (ms)."""
+async def _redrawn(plot: Any, change: Callable[[], object]) -> tuple[float, float]:
+    """Make ``change``, wait for the plot's next redraw, return its render time (ms): wall
+    and the render thread's CPU."""
     before = plot.stats["redraws"]
     change()
     deadline = time.monotonic() + 30
     while plot.stats["redraws"] == before and time.monotonic() < deadline:  # noqa: ASYNC110 - the plot has no completion event
         await asyncio.sleep(0.02)
-    last = plot.stats["render_ms_last"]
-    if plot.stats["redraws"] == before or last is None:
+    stats = plot.stats
+    last, cpu = stats["render_ms_last"], stats["render_cpu_ms_last"]
+    if stats["redraws"] == before or last is None or cpu is None:
         raise TimeoutError("the plot did not redraw")
-    return float(last)
+    return float(last), float(cpu)
 
 
 SPEC = BenchSpec("long_session", "one hour fast-forwarded: memory and per-event cost", run)

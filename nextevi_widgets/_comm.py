@@ -173,6 +173,9 @@ def split_frames(
     seq = content.get("seq")
     first = int(seq) if isinstance(seq, int | float) else None
     times = content.get("t_capture")
+    if "frames" not in content and not isinstance(times, list) and not len(pcm) % 2:
+        # One frame per message (the default, 50 messages a second): nothing to split.
+        return [(pcm, first, _ms(times))]
     count = len(times) if isinstance(times, list) else content.get("frames", 1)
     if not isinstance(count, int) or count < 1 or len(pcm) % (2 * count):
         raise ValueError(f"audio_frame: {len(pcm)} PCM bytes do not split into {count} frames")

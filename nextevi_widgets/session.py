@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import threading
 import time
 from collections import deque
@@ -66,16 +65,6 @@ StopSink = Callable[[str], None]
 
 _STATS_INTERVAL = 0.5
 _VOICED_DBFS = -45.0
-
-
-def _rms_dbfs(pcm: bytes) -> float:
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
-    if samples.size == 0:
-        return -120.0
-    as_float = samples.astype(np.float32)
-    # A dot product is one pass and no temporaries (this runs for every 20 ms frame).
-    rms = math.sqrt(float(np.dot(as_float, as_float)) / samples.size)
-    return 20.0 * math.log10(rms / 32768.0 + 1e-6)
 
 
 class VoiceSession(HasTraits):
@@ -391,10 +380,12 @@ class VoiceSession(HasTraits):
         self, data: bytes, *, seq: int | None, t_capture: float | None, dropped: bool
     ) -> None:
         now = self._now()
-        if _rms_dbfs(data) > _VOICED_DBFS:
+        # One record per frame: its level is computed once, here, and reused by listeners
+        # (the emotion timeline needs it too).
+        record = OutgoingAudio(data, DEFAULT_SAMPLE_RATE, seq, t_capture, dropped)
+        if record.level_dbfs > _VOICED_DBFS:
             self._last_voiced = now
         if self._listeners:
-            record = OutgoingAudio(data, DEFAULT_SAMPLE_RATE, seq, t_capture, dropped)
             self._emit("out", record, now)
 
     async def send_file(
@@ -570,7 +561,7 @@ class VoiceSession(HasTraits):
             outgoing = isinstance(event, (ClientMessage, OutgoingAudio))
             self._emit("out" if outgoing else "in", event, now)
             if isinstance(event, OutgoingAudio):
-                if at is not None and _rms_dbfs(event.pcm) > _VOICED_DBFS:
+                if at is not None and event.level_dbfs > _VOICED_DBFS:
                     self._last_voiced = now
                 return
             self._events.dispatch(event, now)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import ClassVar
 
+from ..client.audio import pcm16_dbfs
 from ..client.messages import DEFAULT_SAMPLE_RATE
 
 __all__ = ["OutgoingAudio"]
@@ -35,3 +37,8 @@ class OutgoingAudio:
     def duration(self) -> float:
         """Seconds of audio in the frame."""
         return self.num_samples / self.sample_rate if self.sample_rate else 0.0
+
+    @cached_property
+    def level_dbfs(self) -> float:
+        """RMS level in dBFS, computed once however many listeners ask (-120 when empty)."""
+        return pcm16_dbfs(self.pcm)

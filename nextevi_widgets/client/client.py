@@ -360,7 +360,10 @@ class NextEVIClient:
         """Synchronous :meth:`send_audio` for comm callbacks; call it from the loop's thread."""
         self._check_thread()
         pcm = to_pcm16(audio)
-        frames = [pcm[i : i + _MAX_FRAME_BYTES] for i in range(0, len(pcm), _MAX_FRAME_BYTES)]
+        if 0 < len(pcm) <= _MAX_FRAME_BYTES:
+            frames = [pcm]  # a mic frame: the usual case
+        else:
+            frames = [pcm[i : i + _MAX_FRAME_BYTES] for i in range(0, len(pcm), _MAX_FRAME_BYTES)]
         if self._queue.ended or self._closing:
             self._stats.frames_dropped += len(frames)
             return

@@ -72,17 +72,18 @@ def build_frame(
 def _turn_rows(timeline: EmotionTimeline, x0: float, x1: float, pixel: float) -> Any:
     """Visible turns as ``start, end, role index, interrupted`` rows; turns of one kind less
     than a pixel apart are joined (the browser could not tell them apart)."""
+    table = timeline.turn_table()
+    visible = table.visible(x0, x1)
     rows: list[Any] = []
     for role_index, role in enumerate(_ROLES):
+        of_role = visible & (table.roles == role)
         for interrupted in (False, True):
-            spans = [
-                (t.start, max(t.end, t.start + 0.05))
-                for t in timeline.turns
-                if t.role == role and t.interrupted == interrupted and t.end >= x0 and t.start <= x1
-            ]
-            if not spans:
+            keep = of_role & (table.interrupted == interrupted)
+            if not keep.any():
                 continue
-            merged = merge_close(np.asarray(spans, dtype=float), pixel)
+            starts = table.starts[keep]
+            spans = np.stack([starts, np.maximum(table.ends[keep], starts + 0.05)], axis=1)
+            merged = merge_close(spans, pixel)
             kind = np.tile([float(role_index), float(interrupted)], (len(merged), 1))
             rows.append(np.hstack([merged, kind]))
     if not rows:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from ..session import VoiceSession
 
-__all__ = ["EmotionTimeline", "Turn"]
+__all__ = ["EmotionTimeline", "Turn", "TurnTable"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,31 @@ class Turn:
     @property
     def duration(self) -> float:
         return max(0.0, self.end - self.start)
+
+
+@dataclass(frozen=True)
+class TurnTable:
+    """The turns as columns (one row per turn, in the timeline's order), for vectorised
+    drawing: a live plot reads them a few times a second."""
+
+    starts: FloatArray
+    ends: FloatArray
+    roles: npt.NDArray[np.str_]
+    interrupted: npt.NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, turns: list[Turn]) -> TurnTable:
+        return cls(
+            np.array([t.start for t in turns], dtype=float),
+            np.array([t.end for t in turns], dtype=float),
+            np.array([t.role for t in turns], dtype=str),
+            np.array([t.interrupted for t in turns], dtype=bool),
+        )
+
+    def visible(self, x0: float, x1: float) -> npt.NDArray[np.bool_]:
+        """Rows that overlap ``[x0, x1]``."""
+        mask: npt.NDArray[np.bool_] = (self.ends >= x0) & (self.starts <= x1)
+        return mask
 
 
 def _scores(value: Mapping[str, float] | Iterable[Any]) -> dict[str, float]:
@@ -82,6 +107,7 @@ class EmotionTimeline:
         self._store = SampleStore(max_points, max_history, history_period)
         self._turns: list[Turn] = []
         self._interruptions: list[float] = []
+        self._turn_table: TurnTable | None = None
         self._listeners: list[Callable[[], None]] = []
         self._detach: Callable[[], None] | None = None
         self.max_turns = 10_000
@@ -119,12 +145,14 @@ class EmotionTimeline:
             for index in range(len(self._turns) - 1, max(-1, len(self._turns) - 20), -1):
                 if self._turns[index].key == key:
                     self._turns[index] = turn
+                    self._turn_table = None
                     self._changed()
                     return
         self._turns.append(turn)
         if len(self._turns) > 1 and self._turns[-2].start > turn.start:
             self._turns.sort(key=lambda item: item.start)
         del self._turns[: -self.max_turns]
+        self._turn_table = None
         self._changed()
 
     def mark_interruption(self, t: float) -> None:
@@ -205,6 +233,13 @@ class EmotionTimeline:
     def turns(self) -> list[Turn]:
         return list(self._turns)
 
+    def turn_table(self) -> TurnTable:
+        """The turns as arrays (cached until the turns change; do not modify them)."""
+        table = self._turn_table
+        if table is None:
+            table = self._turn_table = TurnTable.of(self._turns)
+        return table
+
     @property
     def interruptions(self) -> list[float]:
         return list(self._interruptions)
@@ -225,13 +260,20 @@ class EmotionTimeline:
 
     def span(self) -> tuple[float, float]:
         """``(first, last)`` time over samples, turns and interruptions (0, 0 when empty)."""
-        points = [*self._interruptions]
-        for turn in self._turns:
-            points += [turn.start, turn.end]
+        lows: list[float] = []
+        highs: list[float] = []
+        if self._interruptions:
+            lows.append(min(self._interruptions))
+            highs.append(max(self._interruptions))
+        if self._turns:
+            table = self.turn_table()
+            lows.append(float(min(table.starts.min(), table.ends.min())))
+            highs.append(float(max(table.starts.max(), table.ends.max())))
         times = self.times
         if len(times):
-            points += [float(times.min()), float(times.max())]
-        return (min(points), max(points)) if points else (0.0, 0.0)
+            lows.append(float(times.min()))
+            highs.append(float(times.max()))
+        return (min(lows), max(highs)) if lows else (0.0, 0.0)
 
     def snapshot(self) -> EmotionTimeline:
         """An independent copy (used to render in another thread)."""
@@ -268,6 +310,7 @@ class EmotionTimeline:
             )
             store._n = 0
         out._turns = list(self._turns)
+        out._turn_table = self._turn_table  # immutable, and the same turns
         out._interruptions = list(self._interruptions)
         return out
 
@@ -438,6 +481,7 @@ class EmotionTimeline:
         """A copy with these turns instead (e.g. from another source)."""
         out = self.snapshot()
         out._turns = sorted((replace(t) for t in turns), key=lambda t: t.start)
+        out._turn_table = None
         return out
 
 

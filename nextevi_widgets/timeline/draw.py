@@ -222,18 +222,25 @@ def envelope(
 
 def _turns(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
     """One compound path per (role, interrupted): hundreds of turns cost about one patch."""
-    groups: dict[tuple[str, bool], list[tuple[float, float]]] = {}
-    for turn in timeline.turns:
-        if turn.end < view.x0 or turn.start > view.x1:
-            continue
-        span = (turn.start, max(turn.end, turn.start + 0.05))
-        groups.setdefault((turn.role, turn.interrupted), []).append(span)
+    table = timeline.turn_table()
+    visible = table.visible(view.x0, view.x1)
+    roles, interrupted_rows = table.roles[visible], table.interrupted[visible]
+    starts_all, ends_all = table.starts[visible], table.ends[visible]
+    # One group per kind, drawn in the order of each kind's first visible turn.
+    groups: list[tuple[int, str, bool, npt.NDArray[np.bool_]]] = []
+    for role in np.unique(roles):
+        for interrupted in (False, True):
+            keep = (roles == role) & (interrupted_rows == interrupted)
+            if keep.any():
+                groups.append((int(keep.argmax()), str(role), interrupted, keep))
     pixel = (view.x1 - view.x0) / max(1.0, ax.bbox.width)
     artists: list[Artist] = []
-    for (role, interrupted), spans in groups.items():
+    for _, role, interrupted, keep in sorted(groups, key=lambda group: group[0]):
+        starts = starts_all[keep]
+        spans = np.stack([starts, np.maximum(ends_all[keep], starts + 0.05)], axis=1)
         color = TURN_COLORS.get(role, "#bbbbbb")
         shading = PathPatch(
-            _rectangles(merge_close(np.asarray(spans), pixel)),
+            _rectangles(merge_close(spans, pixel)),
             transform=ax.get_xaxis_transform(),
             facecolor=color,
             edgecolor="none",

@@ -20,8 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
+from ..client.audio import pcm16_dbfs
 from ..client.messages import (
     EmotionUpdate,
     Interrupt,
@@ -45,11 +44,7 @@ INTERRUPTION_MERGE = 0.5
 
 def frame_dbfs(pcm: bytes) -> float:
     """RMS level of PCM16 LE bytes in dBFS (-120 for silence or nothing)."""
-    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
-    if samples.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(np.square(samples.astype(np.float64)))))
-    return 20.0 * float(np.log10(rms / 32768.0 + 1e-6))
+    return pcm16_dbfs(pcm)
 
 
 class PlayoutEstimate:
@@ -103,7 +98,15 @@ class TimelineFeeder:
         self.last_interruption: float | None = None
 
     def __call__(self, direction: str, event: object, t: float) -> None:
-        if isinstance(event, EmotionUpdate):
+        if direction == "out" and getattr(event, "type", None) == "audio":
+            # Microphone frames, 50 a second: first, and with the level the record carries.
+            level = getattr(event, "level_dbfs", None)
+            if not isinstance(level, float):
+                pcm = getattr(event, "pcm", b"")
+                level = frame_dbfs(pcm) if isinstance(pcm, bytes) else None
+            if level is not None and level > VOICED_DBFS:
+                self.last_voiced = t
+        elif isinstance(event, EmotionUpdate):
             if "emotion_update" in self.sources and event.emotions:
                 self.timeline.add(t, event.emotions, "emotion_update")
         elif isinstance(event, Transcription):
@@ -117,10 +120,6 @@ class TimelineFeeder:
         elif isinstance(event, TextInput):
             self.timeline.add_turn("user", t, t)
             self._new_reply()
-        elif getattr(event, "type", None) == "audio" and direction == "out":
-            pcm = getattr(event, "pcm", b"")
-            if isinstance(pcm, bytes) and frame_dbfs(pcm) > VOICED_DBFS:
-                self.last_voiced = t
 
     def _transcription(self, event: Transcription, t: float) -> None:
         if not event.is_final:

@@ -313,6 +313,7 @@ class EmotionPlot(anywidget.AnyWidget):
             "render_ms_p95": p95(wall),
             "render_ms_last": self._wall_ms[-1] if self._wall_ms else None,
             "render_cpu_ms_median": statistics.median(cpu) if cpu else None,
+            "render_cpu_ms_last": self._cpu_ms[-1] if self._cpu_ms else None,
             "mode": "ipympl" if self._interactive else "browser" if self._in_browser else "png",
         }
 

@@ -4,7 +4,10 @@ figure belongs to one renderer and pyplot is never touched).
 :class:`PngRenderer` draws everything each time. :class:`LiveRenderer` is what a live plot
 uses: its x axis moves in pages (:class:`.paging.AxisPager`), so while the axes, legend and
 title stay the same it keeps the rendered frame as a background and only redraws the data on it
-(blitting). PNGs are encoded from the Agg buffer with fast zlib settings.
+(blitting). The frame itself is two layers: the parts that only change with the series or the
+size (y axis, grid, legend, labels: most of the text layout) are kept as a "chrome" image, and
+a new page or title redraws just the x axis, spines and title over it. PNGs are encoded from the
+Agg buffer with fast zlib settings.
 """
 
 from __future__ import annotations
@@ -99,10 +102,16 @@ class LiveRenderer(PngRenderer):
         super().__init__(width, height, dpi)
         self.pager = AxisPager()
         self._frame_key: tuple[Any, ...] | None = None
+        self._chrome_key: tuple[Any, ...] | None = None
+        self._chrome: Any = None
         self._background: Any = None
         self._ax: Axes | None = None
+        self._page_artists: list[Artist] = []
         self._data_artists: list[Artist] = []
         self.full_redraws = 0
+        """Frames drawn (a new page, title, size or series), chrome included or not."""
+        self.chrome_redraws = 0
+        """Frames that also drew the chrome (a new size or series, or another style)."""
         self.blits = 0
 
     @property
@@ -118,6 +127,7 @@ class LiveRenderer(PngRenderer):
     def resize(self, width: int, height: int) -> None:
         super().resize(width, height)
         self._frame_key = None
+        self._chrome_key = None
 
     def render(
         self,
@@ -143,38 +153,45 @@ class LiveRenderer(PngRenderer):
                 self._ax.draw_artist(artist)
             self.blits += 1
         else:
-            self._draw_frame(timeline, view, title, key)
+            self._draw_frame(timeline, view, title)
             self._frame_key = key
             self.full_redraws += 1
         return _result(self._png(), wall, cpu, blitted=blit)
 
-    def _draw_frame(
-        self, timeline: EmotionTimeline, view: View, title: str | None, key: tuple[Any, ...]
-    ) -> None:
-        previous = self._frame_key
-        if (
-            view.style == "line"
-            and self._ax is not None
-            and previous is not None
-            and (previous[0], previous[1], previous[5]) == (key[0], key[1], key[5])
-        ):
-            # Same style, series and size: keep the axes and legend, move the limits, retitle.
+    def _draw_frame(self, timeline: EmotionTimeline, view: View, title: str | None) -> None:
+        if view.style != "line":
+            self._chrome_key = None
+            self._ax = self._fresh_axes()
+            draw_frame(self._ax, timeline, view, title=title)
+            self._data_artists = draw_data(self._ax, timeline, view)
+            self.canvas.draw()
+            return
+        chrome_key = (view.style, view.labels, self.canvas.get_width_height())
+        if self._ax is None or chrome_key != self._chrome_key:
+            ax = self._ax = self._fresh_axes()
+            draw_frame(ax, timeline, view, title=title)
+            # What changes with the page or title is left out of the chrome image (animated
+            # artists are skipped by canvas.draw) and drawn over it below, in the order a full
+            # draw would use: x axis (ticks, labels, grid), then spines, then the title.
+            self._page_artists = [ax.xaxis, *ax.spines.values(), ax.title]
+            for artist in self._page_artists:
+                artist.set_animated(True)
+            self.canvas.draw()
+            self._chrome = self.canvas.copy_from_bbox(self.figure.bbox)
+            self._chrome_key = chrome_key
+            self.chrome_redraws += 1
+        else:
             ax = self._ax
             for artist in self._data_artists:
                 artist.remove()
             ax.set_xlim(view.x0, view.x1)
             ax.set_title(title or "", fontsize=10)
-        else:
-            ax = self._ax = self._fresh_axes()
-            draw_frame(ax, timeline, view, title=title)
-        if view.style != "line":
-            self._data_artists = draw_data(ax, timeline, view)
-            self.canvas.draw()
-            return
-        # Draw the frame alone, keep it, then the data on top (animated: not in the kept copy).
-        self._data_artists = draw_data(ax, timeline, view, animated=True)
-        self.canvas.draw()
+            self.canvas.restore_region(self._chrome)
+        for artist in self._page_artists:
+            ax.draw_artist(artist)
+        # Keep the frame, then draw the data on top (animated: not in the kept copy).
         self._background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self._data_artists = draw_data(ax, timeline, view, animated=True)
         for artist in self._data_artists:
             ax.draw_artist(artist)
 

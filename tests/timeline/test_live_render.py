@@ -138,3 +138,48 @@ def test_hundreds_of_turns_shade_where_turns_are() -> None:
     assert shade.sum() < plain.sum() - 20  # tinted blue-grey
     full = pixels(PngRenderer(720, 260).render(timeline).png)  # the whole two hours
     assert full.shape == image.shape
+
+
+def mean_difference(a: bytes, b: bytes) -> float:
+    return float(np.abs(pixels(a) - pixels(b)).max(axis=2).mean())
+
+
+def test_a_new_page_over_the_kept_chrome_matches_a_renderer_drawing_it_afresh() -> None:
+    timeline = growing(20.0)
+    renderer = LiveRenderer(480, 220)
+    before = renderer.render(timeline, title="talk")
+    timeline.add(40.0, {"joy": 0.3, "sadness": 0.1})  # past the page: new x axis and ticks
+    moved = renderer.render(timeline, title="talk")
+    fresh = LiveRenderer(480, 220).render(timeline, title="talk")
+
+    assert (renderer.full_redraws, renderer.chrome_redraws) == (2, 1)  # the chrome was kept
+    assert mean_difference(moved.png, fresh.png) < 0.5  # at most stray antialiasing
+    # The tick labels under the axis changed with the page (old ones did not linger).
+    below_axis = slice(-36, -14)
+    old, new = pixels(before.png)[below_axis], pixels(moved.png)[below_axis]
+    assert np.abs(old - new).max() > 100
+
+
+def test_a_new_title_redraws_the_title_only_and_leaves_no_trace_of_the_old_one() -> None:
+    timeline = growing(10.0)
+    renderer = LiveRenderer(480, 220)
+    renderer.render(timeline, title="a long first title WWWWWWWW")
+    retitled = renderer.render(timeline, title="x")
+    fresh = LiveRenderer(480, 220).render(timeline, title="x")
+    assert renderer.chrome_redraws == 1
+    assert mean_difference(retitled.png, fresh.png) < 0.5
+
+
+def test_a_new_emotion_redraws_the_chrome_with_its_legend_entry() -> None:
+    timeline = growing(10.0)
+    renderer = LiveRenderer(480, 220)
+    renderer.render(timeline)
+    timeline.add(10.5, {"joy": 0.3, "anger": 0.6})  # a new series: the legend grows
+    grown = renderer.render(timeline)
+    afresh = LiveRenderer(480, 220)
+    afresh.pager.current = renderer.page  # the same page of the x axis
+    fresh = afresh.render(timeline)
+    assert renderer.chrome_redraws == 2
+    assert mean_difference(grown.png, fresh.png) < 0.5
+    legend = pixels(grown.png)[:, -130:]  # the right margin (1.3 in): the legend
+    assert np.abs(legend - rgb(EMOTION_COLORS["anger"])).sum(axis=2).min() < 60

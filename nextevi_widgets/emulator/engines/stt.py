@@ -78,15 +78,24 @@ def _is_filler(word: str) -> bool:
 STT_SEARCH_ENV = "NEXTEVI_EMULATOR_STT_SEARCH"
 
 
+STT_SEARCHES = ("fast", "accurate", "light")
+
+LIGHT_SEARCH = {"maxhmmpf": 3000, "topn": 2}
+"""The ``light`` search: at most 3,000 active HMMs per frame (PocketSphinx's default is
+30,000) and the 2 best Gaussians per frame instead of 4."""
+
+
 def lm_search() -> str:
-    """Open-vocabulary search: ``fast`` (default; one forward pass) or ``accurate`` (adds
-    PocketSphinx's flat-lexicon rescoring and lattice best path), from
+    """Open-vocabulary search: ``fast`` (default; one forward pass), ``accurate`` (adds
+    PocketSphinx's flat-lexicon rescoring and lattice best path) or ``light`` (``fast`` with
+    tighter pruning, :data:`LIGHT_SEARCH`: for many concurrent sessions on few cores), from
     ``NEXTEVI_EMULATOR_STT_SEARCH``. On our espeak test sentences ``fast`` costs 0.13 s of CPU
     per second of speech at 76 % WER, ``accurate`` 0.16 s at 68 %, and its extra passes run
-    when the utterance ends, where they delay the reply."""
+    when the utterance ends, where they delay the reply; ``light`` about 0.6 times the CPU of
+    ``fast`` at the same WER on the six sentences of ``benchmarks/engines_bench.py``."""
     value = os.environ.get(STT_SEARCH_ENV, "fast").strip().lower() or "fast"
-    if value not in ("fast", "accurate"):
-        raise ValueError(f"{STT_SEARCH_ENV} must be fast or accurate, not {value!r}")
+    if value not in STT_SEARCHES:
+        raise ValueError(f"{STT_SEARCH_ENV} must be fast, accurate or light, not {value!r}")
     return value
 
 
@@ -146,9 +155,15 @@ class DecoderPool:
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EngineUnavailableError("pip install pocketsphinx") from exc
         if key[0] == "lm":
-            two_pass = lm_search() == "accurate"
+            search = lm_search()
+            two_pass = search == "accurate"
+            pruning: dict[str, Any] = LIGHT_SEARCH if search == "light" else {}
             return Decoder(
-                samprate=ENGINE_SAMPLE_RATE, loglevel="FATAL", fwdflat=two_pass, bestpath=two_pass
+                samprate=ENGINE_SAMPLE_RATE,
+                loglevel="FATAL",
+                fwdflat=two_pass,
+                bestpath=two_pass,
+                **pruning,
             )
         if key[0] != "jsgf":
             raise ValueError(f"unknown decoder configuration {key[0]!r}")
