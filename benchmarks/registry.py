@@ -24,8 +24,8 @@ MODULES: dict[str, Entry] = {
     "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 240, 60),
     "playback": Entry("benchmarks.bench_playback", 120, 10),
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
-    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
-    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
+    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 240, 120),
+    "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 480, 200),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 
