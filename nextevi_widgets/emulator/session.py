@@ -81,7 +81,7 @@ Int16Array = npt.NDArray[np.int16]
 
 _SUPPORTED_ENCODINGS = frozenset({"linear16", "pcm", "pcm16", "pcm_s16le", "s16le"})
 
-SPECULATE_AFTER = 0.12
+SPECULATE_AFTER = 0.05
 """Seconds of silence inside a turn after which a speculative recogniser starts its final
 decode (at most half the silence window)."""
 

@@ -487,7 +487,11 @@ class SpeculativeWhisperRecognizer:
             return None
         self._chunks.append(np.asarray(audio, dtype=np.int16))
         self._samples += int(audio.size)
-        return self._interim.feed(audio) if self._interim is not None else None
+        if self._interim is None or self._paused_at is not None:
+            # Silence after a pause has no words for the interim recogniser; skipping it
+            # leaves the CPU to the decode that is racing the silence window.
+            return None
+        return self._interim.feed(audio)
 
     def pause(self) -> None:
         """The user went quiet: the utterance may end here. Start decoding it now."""
