@@ -64,17 +64,23 @@ def test_mic_streams_and_the_final_transcript_shows_in_kernel_and_page(
     # The mic loops the sentence and may start mid-sentence: wait for a whole pass of it.
     probe = "[m['text'] for m in chat.messages if m['role'] == 'user' and m['text'].strip()]"
 
+    seen: list[list[str]] = [[]]
+
     def whole_sentence_heard() -> list[str]:
         texts: list[str] = nb.probe(probe)
+        seen[0] = texts
         heard = " ".join(" ".join(word_list(text)) for text in texts)
         return texts if " ".join(spoken) in heard else []
 
-    user_texts = wait_for(
-        whole_sentence_heard,
-        timeout=150,
-        interval=0.5,
-        what="the whole spoken sentence as final user transcripts",
-    )
+    try:
+        user_texts = wait_for(
+            whole_sentence_heard,
+            timeout=150,
+            interval=0.5,
+            what="the whole spoken sentence as final user transcripts",
+        )
+    except TimeoutError as exc:
+        raise AssertionError(f"heard {seen[0]!r}, spoken {FAKE_MIC_TEXT!r}") from exc
     heard = " ".join(" ".join(word_list(text)) for text in user_texts)
     assert " ".join(spoken) in heard, user_texts  # every word, in order
     final_in_page = nb.widget().locator(".nvc-msg.nvc-user:not(.nvc-interim) .nvc-text")
