@@ -117,3 +117,36 @@ def test_turn_detector_reports_pauses_and_resumptions_only_when_asked() -> None:
         "pause",
         "end",
     ]
+
+
+def test_front_end_marks_pauses_between_the_audio_of_one_turn() -> None:
+    import numpy as np
+
+    from nextevi_widgets.emulator.deterministic import EnergyVAD, SyntheticVoice
+    from nextevi_widgets.emulator.frontend import (
+        AudioFrontEnd,
+        SpeechAudio,
+        SpeechEnd,
+        SpeechPause,
+        SpeechResume,
+        SpeechStart,
+    )
+
+    voice = SyntheticVoice()
+    gap = np.zeros(int(0.3 * 24_000), np.int16)
+    pcm = np.concatenate(
+        [gap, voice.synthesize("hello there"), gap, voice.synthesize("how are you"), gap, gap]
+    )
+    front = AudioFrontEnd(EnergyVAD(), TurnConfig(silence_threshold=0.5, pause_after=0.25))
+    commands = []
+    for start in range(0, pcm.size, 480):
+        commands += front.push(pcm[start : start + 480].astype("<i2").tobytes())
+    kinds = [type(c) for c in commands]
+    marks = [k.__name__ for k in kinds if k in (SpeechStart, SpeechPause, SpeechResume, SpeechEnd)]
+    # The 0.3 s gap inside the turn is a pause that speech resumed; the final silence is a
+    # pause that became the end.
+    assert marks == ["SpeechStart", "SpeechPause", "SpeechResume", "SpeechPause", "SpeechEnd"]
+    assert kinds[kinds.index(SpeechPause) - 1] is SpeechAudio  # audio before the mark
+    # A pause comes after all the audio before it: between two marks there is only audio.
+    first_pause = kinds.index(SpeechPause)
+    assert all(k is SpeechAudio for k in kinds[1:first_pause])
