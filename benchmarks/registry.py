@@ -24,7 +24,7 @@ MODULES: dict[str, Entry] = {
     "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 240, 60),
     "playback": Entry("benchmarks.bench_playback", 120, 10),
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
-    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 240, 120),
+    "emulator_latency": Entry("benchmarks.bench_emulator_latency", 330, 120),
     "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 480, 200),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""

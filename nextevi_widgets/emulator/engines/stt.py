@@ -96,13 +96,14 @@ STT_SEARCH_ENV = "NEXTEVI_EMULATOR_STT_SEARCH"
 
 def lm_search() -> str:
     """Open-vocabulary search: ``fast`` (default; one forward pass, then the lattice best path
-    that also yields word posteriors) or ``accurate`` (adds PocketSphinx's flat-lexicon
-    rescoring), from ``NEXTEVI_EMULATOR_STT_SEARCH``. On our espeak test sentences ``fast``
+    that also yields word posteriors), ``fastest`` (the forward pass alone: no lattice, so no
+    word confidences) or ``accurate`` (adds PocketSphinx's flat-lexicon rescoring), from
+    ``NEXTEVI_EMULATOR_STT_SEARCH``. On our espeak test sentences ``fast``
     costs 0.13 s of CPU per second of speech at 76 % WER, ``accurate`` 0.16 s at 68 %, and its
     extra pass runs when the utterance ends, where it delays the reply."""
     value = os.environ.get(STT_SEARCH_ENV, "fast").strip().lower() or "fast"
-    if value not in ("fast", "accurate"):
-        raise ValueError(f"{STT_SEARCH_ENV} must be fast or accurate, not {value!r}")
+    if value not in ("fastest", "fast", "accurate"):
+        raise ValueError(f"{STT_SEARCH_ENV} must be fastest, fast or accurate, not {value!r}")
     return value
 
 
@@ -164,11 +165,12 @@ class DecoderPool:
         if key[0] == "lm":
             # bestpath builds the lattice whose posteriors are the word confidences (without it
             # every seg().prob is 1.0); it costs ~10-50 ms at end of utterance.
+            search = lm_search()
             return Decoder(
                 samprate=ENGINE_SAMPLE_RATE,
                 loglevel="FATAL",
-                fwdflat=lm_search() == "accurate",
-                bestpath=True,
+                fwdflat=search == "accurate",
+                bestpath=search != "fastest",
             )
         if key[0] != "jsgf":
             raise ValueError(f"unknown decoder configuration {key[0]!r}")
@@ -213,6 +215,8 @@ class PocketSphinxRecognizer:
             key = ("lm",)
         self._lease = pool.acquire(key)
         weakref.finalize(self, pool.release, self._lease)
+        # Without the lattice every posterior reads 1.0: report no confidence rather than that.
+        self._posteriors = key[0] != "lm" or lm_search() != "fastest"
         self._partial = ""
         self._fed = 0
         self._peak = 0
@@ -268,12 +272,16 @@ class PocketSphinxRecognizer:
                     word=_ALTERNATE.sub("", seg.word),
                     start=round(seg.start_frame / _FRAMES_PER_SECOND, 3),
                     end=round((seg.end_frame + 1) / _FRAMES_PER_SECOND, 3),
-                    confidence=round(min(1.0, max(0.0, float(seg.prob))), 4),
+                    confidence=(
+                        round(min(1.0, max(0.0, float(seg.prob))), 4) if self._posteriors else None
+                    ),
                 )
             )
         text = " ".join(w.word for w in words)
         confidence = (
-            round(sum(w.confidence or 0.0 for w in words) / len(words), 4) if words else None
+            round(sum(w.confidence or 0.0 for w in words) / len(words), 4)
+            if words and self._posteriors
+            else None
         )
         self._partial = ""
         return RecognitionResult(text=text, confidence=confidence, words=tuple(words))
