@@ -38,7 +38,9 @@ def _add_emulator(subparsers: Any) -> None:
         description=(
             "Serve ws://HOST:PORT/ws/voice/{connection_id} with offline speech engines. "
             "Any oak_ API key longer than 10 characters (or any bearer token) is accepted; "
-            "config_id names the engine profile (default, neural, whisper, deterministic)."
+            "config_id names the engine profile: auto (the best engines installed; also what "
+            "'default' and unknown ids get), lite (the cheap stack for load tests), neural, "
+            "whisper, deterministic."
         ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
@@ -176,7 +178,7 @@ def stt_workers_for(setting: int | str, profile: str | None) -> int:
         return int(setting)
     from .emulator.engines.stt_workers import WORKERS_SUPPORTED
 
-    if profile not in (None, "default", "neural") or not WORKERS_SUPPORTED:
+    if profile not in (None, "auto", "default", "lite", "neural") or not WORKERS_SUPPORTED:
         return 0
     cpus = os.cpu_count() or 1
     return min(4, cpus) if cpus > 1 else 0
@@ -207,8 +209,9 @@ async def _serve(args: argparse.Namespace) -> None:
             loop.add_signal_handler(sig, stop.set)
     await emulator.start()
     try:
+        engines = None
         if args.preload:  # after start: the recogniser it builds then lives in a worker
-            await asyncio.to_thread(get_engine_set, args.profile or "default")
+            engines = await asyncio.to_thread(get_engine_set, args.profile or "auto")
         if args.watch_stdin:
             threading.Thread(target=_watch_stdin, args=(loop, stop), daemon=True).start()
         watcher = None
@@ -218,6 +221,11 @@ async def _serve(args: argparse.Namespace) -> None:
             print(f"{READY_PREFIX}{emulator.port}", flush=True)
         else:
             print(f"NextEVI emulator listening on {emulator.url}/{{connection_id}}", flush=True)
+            if engines is not None:
+                picked = ", ".join(f"{k}={v}" for k, v in engines.info.items()) or "built in"
+                print(f"engine profile {engines.name!r}: {picked}", flush=True)
+            if engines is not None and engines.notice:
+                print(engines.notice, flush=True)
         await stop.wait()
         if watcher is not None:
             watcher.cancel()

