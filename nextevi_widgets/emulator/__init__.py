@@ -15,7 +15,7 @@ from .options import EmulatorAuth, EmulatorOptions
 from .process import EmulatorProcess, EmulatorStartError
 from .profiles import EngineSet, get_engine_set, profile_names, register_profile
 from .server import Emulator
-from .stats import EmulatorStats
+from .stats import EmulatorStats, fetch_stats
 
 __all__ = [
     "Emulator",
@@ -25,6 +25,7 @@ __all__ = [
     "EmulatorStartError",
     "EmulatorStats",
     "EngineSet",
+    "fetch_stats",
     "get_engine_set",
     "profile_names",
     "register_profile",

@@ -5,6 +5,10 @@ follows the docs' error reference: the upgrade is accepted, then a failed check 
 socket with 4001/4003/4004 and the error name as the close reason (a browser only sees a close
 code when the upgrade succeeded).
 
+``GET /emulator/stats`` answers with the emulator's counters as JSON (:class:`EmulatorStats`
+fields, plus ``decoders``: per process holding PocketSphinx decoders, its ``pid`` and how many
+are ``leased`` to connections and ``idle`` in its pool), for monitoring and load tests.
+
 Missing optional speech engines are reported after authentication: the client gets an
 ``error`` message (``ENGINE_UNAVAILABLE``, naming the extra to install) and a 1011 close.
 """
@@ -19,6 +23,7 @@ import logging
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -27,12 +32,16 @@ from websockets.http11 import Request, Response
 from ..client.messages import ErrorMessage
 from .auth import ConnectRequest, authorize, connection_id_from_path, parse_connect_request
 from .engines.base import EngineUnavailableError
-from .engines.stt_workers import acquire_recognition_workers, release_recognition_workers
+from .engines.stt_workers import (
+    acquire_recognition_workers,
+    decoder_stats,
+    release_recognition_workers,
+)
 from .options import EmulatorOptions
 from .profiles import DEFAULT_PROFILE, EngineSet, get_engine_set, profile_for_config, profile_names
 from .redact import wire_logger
 from .session import Session, close_reason
-from .stats import EmulatorStats
+from .stats import STATS_PATH, EmulatorStats
 
 __all__ = ["Emulator", "is_loopback"]
 
@@ -172,10 +181,24 @@ class Emulator:
 
     # ---------------------------------------------------------------- connections
 
-    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        if urlsplit(request.path).path == STATS_PATH:
+            return await self._stats_response(connection)
         if connection_id_from_path(request.path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found: use /ws/voice/{id}\n")
         return None
+
+    async def _stats_response(self, connection: ServerConnection) -> Response:
+        body: dict[str, Any] = dataclasses.asdict(self.stats)
+        try:
+            body["decoders"] = await asyncio.to_thread(decoder_stats)
+        except Exception as exc:  # a worker that is gone: report it rather than fail
+            body["decoders"] = None
+            body["decoders_error"] = f"{type(exc).__name__}: {exc}"
+        response = connection.respond(HTTPStatus.OK, json.dumps(body) + "\n")
+        del response.headers["Content-Type"]  # respond() made it text/plain
+        response.headers["Content-Type"] = "application/json"
+        return response
 
     def _select_profile(self, config_id: str | None, names: tuple[str, ...]) -> str | None:
         """The profile for a connection, or None when the config id names none."""

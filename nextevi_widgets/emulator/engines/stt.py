@@ -112,18 +112,30 @@ class DecoderPool:
         self._lock = threading.Lock()
         self._max_idle = max_idle
         self.created = 0
+        self.leased = 0
+        """Decoders checked out now."""
+
+    @property
+    def idle(self) -> int:
+        """Decoders waiting in the pool."""
+        with self._lock:
+            return sum(len(decoders) for decoders in self._idle.values())
 
     def acquire(self, key: tuple[str, ...]) -> _Lease:
         with self._lock:
             idle = self._idle.get(key)
             if idle:
+                self.leased += 1
                 return _Lease(key, idle.pop())
         decoder = self._create(key)
         with self._lock:
             self.created += 1
+            self.leased += 1
         return _Lease(key, decoder)
 
     def release(self, lease: _Lease) -> None:
+        with self._lock:
+            self.leased -= 1
         if lease.in_utterance:
             try:
                 lease.decoder.end_utt()

@@ -15,6 +15,7 @@ The emulator uses workers when started with ``stt_workers > 0`` (``--stt-workers
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -34,6 +35,7 @@ __all__ = [
     "RecognitionWorkers",
     "RemoteRecognizer",
     "acquire_recognition_workers",
+    "decoder_stats",
     "make_recognizer",
     "release_recognition_workers",
     "running_recognition_workers",
@@ -73,6 +75,9 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
                 value = recognizers[rid].feed(np.frombuffer(arg, dtype="<i2"))
             elif op == "end":
                 value = recognizers[rid].end_utterance()
+            elif op == "stats":
+                pool = shared_decoder_pool()
+                value = {"leased": pool.leased, "idle": pool.idle}
             else:
                 raise ValueError(f"unknown recognition request {op!r}")
             conn.send(("ok", value))
@@ -215,6 +220,15 @@ class RecognitionWorkers:
         """Open recognisers per worker."""
         return [w.open for w in self._workers]
 
+    def decoder_stats(self) -> list[dict[str, int | None]]:
+        """Per worker: its pid and the decoders it holds (``leased`` to recognisers, ``idle``
+        in its pool), as the worker itself counts them after every earlier request."""
+        stats = []
+        for worker in self._workers:
+            counts = worker.call("stats", 0)
+            stats.append({"pid": worker.pid, "leased": counts["leased"], "idle": counts["idle"]})
+        return stats
+
     def recognizer(self, phrases: Sequence[str] | None = None) -> RemoteRecognizer:
         with self._lock:
             worker = min(self._workers, key=lambda w: w.open)
@@ -265,6 +279,21 @@ def release_recognition_workers() -> None:
 def running_recognition_workers() -> RecognitionWorkers | None:
     """The workers of this process, if started."""
     return _shared
+
+
+def decoder_stats() -> list[dict[str, int | None]]:
+    """The PocketSphinx decoders of this process (when it has loaded any) and of its
+    recognition workers: ``pid``, ``leased`` and ``idle`` per process. Blocks on each worker."""
+    stats: list[dict[str, int | None]] = []
+    stt = sys.modules.get(f"{__package__}.stt")
+    if stt is not None:
+        pool = stt.shared_decoder_pool()
+        if pool.created:
+            stats.append({"pid": os.getpid(), "leased": pool.leased, "idle": pool.idle})
+    workers = _shared
+    if workers is not None:
+        stats += workers.decoder_stats()
+    return stats
 
 
 def make_recognizer(phrases: Sequence[str] | None = None) -> SpeechRecognizer:
