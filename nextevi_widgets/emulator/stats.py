@@ -19,6 +19,8 @@ class EmulatorStats:
     connections_total: int = 0
     """Connections that passed authentication."""
     connections_active: int = 0
+    connections_refused: int = 0
+    """Connections closed with 1013 because ``max_connections`` were being served."""
     auth_failures: int = 0
     frames_in: int = 0
     messages_out: int = 0
