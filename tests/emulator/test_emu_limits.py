@@ -7,11 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from emu_support import open_conversation, ws_url
+from emu_support import FAST_PROFILE, open_conversation, ws_url
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from nextevi_widgets.emulator import Emulator, fetch_stats
+from nextevi_widgets.cli import build_parser
+from nextevi_widgets.emulator import Emulator, EmulatorOptions, fetch_stats
+from nextevi_widgets.emulator.options import DEFAULT_MAX_CONNECTIONS
 
 
 async def stats_when(
@@ -53,3 +55,37 @@ async def test_stats_is_plain_http_and_other_paths_stay_404(emulator: Emulator) 
         async with connect(f"{root}/emulator/other"):
             pass
     assert info.value.response.status_code == 404
+
+
+async def test_connections_over_the_limit_are_closed_1013_and_slots_free_on_close() -> None:
+    async with Emulator("127.0.0.1", 0, profile=FAST_PROFILE, max_connections=2) as emu:
+        first = await open_conversation(ws_url(emu.url, "limit-1"))
+        second = await open_conversation(ws_url(emu.url, "limit-2"))
+        async with connect(ws_url(emu.url, "limit-3")) as third:
+            with pytest.raises(ConnectionClosed):
+                await third.recv()  # closed before any message
+        assert third.close_code == 1013
+        assert third.close_reason == "TOO_MANY_CONNECTIONS: the emulator serves at most 2 at once"
+        assert emu.stats.connections_refused == 1
+        assert emu.stats.connections_total == 2  # refused ones never reach authentication
+        await first.ws.close()
+        await stats_when(emu, lambda s: s["connections_active"] == 1)
+        fourth = await open_conversation(ws_url(emu.url, "limit-4"))  # the freed slot
+        assert emu.connections == 2
+        for conv in (second, fourth):
+            await conv.ws.close()
+        stats = await stats_when(emu, lambda s: s["connections_active"] == 0)
+        assert stats["connections_refused"] == 1
+
+
+def test_the_connection_limit_setting() -> None:
+    assert EmulatorOptions().max_connections == DEFAULT_MAX_CONNECTIONS == 16
+    with pytest.raises(ValueError, match="max_connections"):
+        EmulatorOptions(max_connections=0)
+    parser = build_parser()
+    args = parser.parse_args(["emulator", "--max-connections", "3"])
+    assert args.max_connections == 3
+    assert parser.parse_args(["emulator"]).max_connections == DEFAULT_MAX_CONNECTIONS
+    for bad in ("0", "-1", "many"):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["emulator", "--max-connections", bad])
