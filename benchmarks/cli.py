@@ -26,7 +26,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m benchmarks",
         description="Measure nextevi-widgets; medians and p95 next to same-run baselines.",
     )
-    parser.add_argument("--quick", action="store_true", help="shorter runs (< 4 minutes)")
+    parser.add_argument("--quick", action="store_true", help="shorter runs (< 5.5 minutes)")
     parser.add_argument(
         "--only", default="", help=f"comma-separated subset of: {', '.join(MODULES)}"
     )

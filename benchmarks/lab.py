@@ -67,8 +67,11 @@ class Lab:
         *,
         websocket_compression: bool = False,
         count_wire_bytes: bool = False,
+        server_args: tuple[str, ...] = (),
     ) -> None:
         self.root = root
+        self.server_args = server_args
+        """Extra command-line options for the server (e.g. other front ends' settings)."""
         self.mic_wav = mic_wav
         self.websocket_compression = websocket_compression
         self.proxy: ByteCountingProxy | None = None
@@ -136,6 +139,7 @@ class Lab:
                 f"--LabApp.user_settings_dir={self.root / '.settings'}",
                 "--LabApp.news_url=",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                *self.server_args,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,

@@ -2,7 +2,7 @@
 
 Each module exposes ``SPEC`` (:class:`benchmarks.harness.BenchSpec`). A benchmark that overruns
 its budget is killed and reported as an error; the run as a whole stops starting benchmarks
-once its total (17 min full, 4 min ``--quick``) is used up, and reports the rest as skipped.
+once its total (22 min full, 5.5 min ``--quick``) is used up, and reports the rest as skipped.
 """
 
 from __future__ import annotations
@@ -26,8 +26,10 @@ MODULES: dict[str, Entry] = {
     "long_session": Entry("benchmarks.bench_long_session", 120, 15),
     "emulator_latency": Entry("benchmarks.bench_emulator_latency", 150, 45),
     "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 240, 60),
+    "wer": Entry("benchmarks.bench_wer", 300, 90),
+    "frontends": Entry("benchmarks.bench_frontends", 480, 200),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 
-TOTAL_BUDGET_S = 17 * 60
-QUICK_TOTAL_BUDGET_S = 240
+TOTAL_BUDGET_S = 22 * 60
+QUICK_TOTAL_BUDGET_S = 330

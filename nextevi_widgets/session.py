@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 
+from ._session.alerts import Alerts
 from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
 from ._session.latency import LatencyTracker
@@ -39,10 +40,12 @@ from ._session.records import OutgoingAudio
 from ._session.runner import close_session, run_session
 from ._session.stats import StatsBook
 from ._session.streaming import stream_file
-from ._session.text import describe_error, scrub
+from ._session.text import describe_error
 from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
 from ._session.waiting import STATES, SessionError, wait_for_condition
+from .client.config import redact_url
 from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
+from .client.scrub import Scrubber, secrets_in_url
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -165,6 +168,9 @@ class VoiceSession(HasTraits):
         self._transcript = Transcript(self.max_messages)
         self._playback = PlaybackTracker()
         self._latency = LatencyTracker()
+        self._alerts = Alerts(self)
+        self._scrubber_key: tuple[str | None, ...] = ()
+        self._scrubber = Scrubber()
         self._events = EventHandlers(self)
         if autostart:
             self.start()
@@ -197,7 +203,8 @@ class VoiceSession(HasTraits):
         client = self._client
         if client is not None:
             return str(client.url)
-        return self._backend.url if self._backend is not None else self._url
+        url = self._backend.url if self._backend is not None else self._url
+        return None if url is None else redact_url(url)
 
     def _secrets(self) -> Iterable[str | None]:
         import os
@@ -210,16 +217,36 @@ class VoiceSession(HasTraits):
         )
 
     def _scrub(self, text: str) -> str:
-        return scrub(text, self._secrets())
+        """Text the session writes itself (error descriptions, front-end reports) without
+        credentials. Server text is already scrubbed by the client, at the network boundary."""
+        import os
+
+        urls = (
+            self._url,
+            os.environ.get("NEXTEVI_WEBSOCKET_URL"),
+            os.environ.get("NEXTEVI_BASE_URL"),
+        )
+        key = (*self._secrets(), *urls)
+        if key != self._scrubber_key:
+            secrets = (*self._secrets(), *(v for url in urls for v in secrets_in_url(url)))
+            self._scrubber, self._scrubber_key = Scrubber(secrets), key
+        return self._scrubber.text(text)
 
     def _set(self, **values: Any) -> None:
-        """Assign traits one by one; an exception raised by a user observer is logged and
-        never reaches the runner."""
+        """Assign traits one by one. An exception raised by an observer (user code, or a
+        widget's comm that cannot send) never reaches the runner: it is logged and shown in
+        ``last_error`` until that trait updates successfully again."""
+        alerts: Alerts | None = getattr(self, "_alerts", None)
         for name, value in values.items():
             try:
                 setattr(self, name, value)
-            except Exception:
+            except Exception as exc:
                 logger.exception("an observer of VoiceSession.%s raised", name)
+                if alerts is not None:
+                    alerts.sync_failed(name, exc)
+            else:
+                if alerts is not None and alerts.failed:
+                    alerts.sync_ok(name)
 
     def _publish_messages(self) -> None:
         self._set(messages=self._transcript.items)
@@ -267,6 +294,7 @@ class VoiceSession(HasTraits):
             return self._task
         self._loop = loop
         self._loop_thread = threading.get_ident()
+        self._alerts.reset()
         self._set(state="connecting", last_error="")
         task = loop.create_task(self._run(), name="nextevi-voice-session")
         task.add_done_callback(self._task_done)
@@ -427,7 +455,7 @@ class VoiceSession(HasTraits):
             if not fut.cancelled() and fut.exception() is not None:
                 exc = fut.exception()
                 assert exc is not None
-                self._set(last_error=self._scrub(f"{what} failed: {describe_error(exc)}"))
+                self._alerts.show("send", self._scrub(f"{what} failed: {describe_error(exc)}"))
 
         task.add_done_callback(done)
 
@@ -524,7 +552,7 @@ class VoiceSession(HasTraits):
         """A front-end problem (mic denied, insecure origin...) shown in ``last_error``."""
         if self._off_loop(self.report_client_error, code, message):
             return
-        self._set(last_error=self._scrub(f"{code}: {message}"[:2000]))
+        self._alerts.show("client", self._scrub(f"{code}: {message}"[:2000]))
 
     # ------------------------------------------------------------------ events
 

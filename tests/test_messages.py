@@ -479,3 +479,56 @@ def test_audio_input_is_never_duplicated() -> None:
     assert "audio" not in wire
     assert base64.b64decode(wire["data"]["audio"]) == PCM
     assert AudioInput.from_pcm(PCM).decode() == PCM
+
+
+# Fixtures that hold exactly the top-level fields one vendor client reads (see their README).
+VENDOR_FLAT_FIXTURES = sorted(
+    p
+    for p in (FIXTURES / "reconstructed").glob("*.json")
+    if not p.name.endswith(".docs-envelope.json")
+)
+
+
+@pytest.mark.parametrize("path", VENDOR_FLAT_FIXTURES, ids=_ids(VENDOR_FLAT_FIXTURES))
+@pytest.mark.parametrize("dialect", ["both", "flat"])
+def test_flat_writer_carries_every_top_level_field_a_vendor_client_reads(
+    path: Path, dialect: Any
+) -> None:
+    example = _load(path)
+    wire = parse_server_message(example).to_wire(dialect)
+    assert set(example) - {"timestamp"} <= set(wire)  # the writer always adds a timestamp
+
+
+def test_emotion_update_and_error_carry_the_livekit_fields_in_flat_dialects() -> None:
+    update = EmotionUpdate(emotions=(EmotionScore("joy", 0.7), EmotionScore("neutral", 0.2)))
+    error = ErrorMessage(error_code="INVALID_AUDIO", error_message="odd number of bytes")
+    for dialect in ("both", "flat"):
+        wire = update.to_wire(dialect)
+        # The LiveKit plugin reads only `emotions`; the React SDK reads `top_emotions`.
+        assert wire["emotions"] == wire["top_emotions"]
+        assert [e["name"] for e in wire["emotions"]] == ["joy", "neutral"]
+        err = error.to_wire(dialect)
+        assert err["error"] == "odd number of bytes"  # LiveKit
+        assert (err["error_code"], err["error_message"]) == ("INVALID_AUDIO", "odd number of bytes")
+    # The React SDK reads `top_emotions[].emotion` and `percentage || confidence * 100`.
+    for dialect in ("both", "flat"):
+        items = update.to_wire(dialect)["top_emotions"]
+        shown = [(e["emotion"], e.get("percentage") or e["confidence"] * 100) for e in items]
+        assert shown == [("joy", pytest.approx(70.0)), ("neutral", pytest.approx(20.0))]
+    # The docs' envelope stays as documented: payload under `data` only.
+    assert update.to_wire("envelope")["data"]["top_emotions"] == [
+        {"name": "joy", "score": 0.7},
+        {"name": "neutral", "score": 0.2},
+    ]
+    assert "emotions" not in update.to_wire("envelope")
+    assert "emotions" not in update.to_wire("envelope")["data"]
+    assert "error" not in error.to_wire("envelope")
+    assert "error" not in error.to_wire("envelope")["data"]
+    # The tolerant reader prefers the documented fields when both are present.
+    both = {**error.to_wire("flat"), "error": "other text"}
+    assert parse_server_message(both) == ErrorMessage(
+        error_code="INVALID_AUDIO",
+        error_message="odd number of bytes",
+        timestamp=both["timestamp"],
+        message_id=both["message_id"],
+    )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
+from ..client.config import redact_url
+
 __all__ = [
     "EMULATOR_API_KEY",
     "EMULATOR_CONFIG_ID",
@@ -76,7 +78,8 @@ class Backend:
     _process: object | None = field(default=None, repr=False)
 
     def __repr__(self) -> str:
-        return f"Backend(url={self.url!r}, is_emulator={self.is_emulator})"
+        url = None if self.url is None else redact_url(self.url)
+        return f"Backend(url={url!r}, is_emulator={self.is_emulator})"
 
     async def aclose(self) -> None:
         """Stop the emulator this backend started (no-op for the real service)."""

@@ -72,9 +72,11 @@ class EventHandlers:
         elif isinstance(event, TextInput):
             self.on_text_turn(event.text, now)
         elif isinstance(event, ErrorMessage):
+            # Server text reaches here scrubbed of credentials and unencodable characters by
+            # the client (the one choke point for network text), so it is used as it is.
             text = f"{event.error_code}: {event.error_message}"
-            self.s._set(last_error=self.s._scrub(text))
-            self.system_message(f"Error {self.s._scrub(text)}", now)
+            self.s._alerts.show("connection", text)
+            self.system_message(f"Error {text}", now)
         elif isinstance(event, SystemMessage):
             if event.content:
                 self.system_message(event.content, now)
@@ -92,7 +94,7 @@ class EventHandlers:
         elif isinstance(event, Disconnected):
             self.on_disconnected(event, now)
         elif isinstance(event, ProtocolError):
-            self.s._set(last_error=self.s._scrub(f"Protocol error: {event.detail}"))
+            self.s._alerts.show("connection", f"Protocol error: {event.detail}")
             self.s._refresh_stats()
 
     # ------------------------------------------------------------------ connection
@@ -100,6 +102,8 @@ class EventHandlers:
     def on_connected(self, connection_id: str | None) -> None:
         s = self.s
         s._set(state="connected")
+        # A new connection is up: alerts about the previous one no longer apply.
+        s._alerts.clear("connection", "send")
         if connection_id:
             s._set(connection_id=connection_id)
         s._flush_pending_texts()
@@ -119,7 +123,8 @@ class EventHandlers:
         s = self.s
         text = s._scrub(describe_error(error))
         logger.warning("NextEVI session stopped: %s", text)
-        s._set(last_error=text, state="error")
+        s._alerts.show("stopped", text)
+        s._set(state="error")
 
     def on_stopped(self) -> None:
         now = self.s._now()
@@ -183,6 +188,7 @@ class EventHandlers:
         start = self.utterance_start
         speech_end = self.speech_end(now)
         if start is None:
+            self.replies.clear_finished_text()  # a final with no interim before it
             spoken = max((w.end or 0.0 for w in event.words), default=0.0)
             start = max(0.0, speech_end - spoken)
         emotions = {e.name: e.score for e in event.emotions}
@@ -210,6 +216,7 @@ class EventHandlers:
 
     def on_text_turn(self, text: str, now: float) -> None:
         s = self.s
+        self.replies.clear_finished_text()
         msg_id = s._transcript.next_id("user")
         s._transcript.append(new_message(msg_id, "user", text, now, confidence=1.0))
         s._publish_messages()
@@ -222,6 +229,7 @@ class EventHandlers:
             self.utterance_end = None
             self.last_interim_change = now
             self.emotions_target = None
+            self.replies.clear_finished_text()
 
     def reset_utterance(self) -> None:
         self.interim_id = None

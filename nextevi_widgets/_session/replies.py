@@ -50,6 +50,18 @@ class Replies:
         self.gen_closed = True
         self.drop_idless_audio = False
 
+    def clear_finished_text(self) -> None:
+        """A user turn starts: the previous reply's text leaves ``assistant_text`` (it stays in
+        ``messages``), so a view never shows it again as streaming under the newer turn. A
+        reply still streaming keeps its text."""
+        s = self.s
+        if not s.assistant_text:
+            return
+        streaming = self.gen_id is not None and not self.gen_closed
+        if streaming and self.gen_id not in self.final_texts:
+            return
+        s._set(assistant_text="")
+
     def generation_for(self, server_id: str | None, now: float, *, text: bool) -> str | None:
         """The reply an event belongs to, starting a new one when needed; None for a late
         event of an interrupted reply (dropped)."""

@@ -1,13 +1,11 @@
-"""Text helpers: streaming assistant text, the heard part of an interrupted reply, error
-descriptions, and scrubbing credentials out of anything shown to the user."""
+"""Text helpers: streaming assistant text, the heard part of an interrupted reply and error
+descriptions. (Credentials are scrubbed by :class:`~nextevi_widgets.client.scrub.Scrubber`.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from ..client.errors import CLOSE_CODE_NAMES, ConnectionClosedError, ReconnectExhaustedError
 
-__all__ = ["describe_error", "heard_prefix", "merge_llm_text", "scrub"]
+__all__ = ["describe_error", "heard_prefix", "merge_llm_text"]
 
 
 def merge_llm_text(current: str, content: str) -> str:
@@ -58,11 +56,3 @@ def describe_error(error: BaseException) -> str:
         )
     text = str(error) or error.__class__.__name__
     return f"{error.__class__.__name__}: {text}" if str(error) else text
-
-
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every occurrence of each secret replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import logging
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -17,7 +19,8 @@ import ipywidgets
 import traitlets
 
 from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm, split_frames
-from .convert import ui_emotions, ui_error, ui_messages, ui_stats
+from ..client.scrub import comm_safe
+from .convert import ui_emotions, ui_error, ui_messages, ui_stats, ui_text
 from .errors import ErrorPanel
 
 if TYPE_CHECKING:
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
     from ..session import VoiceSession
 
 __all__ = ["ECHO_STRATEGIES", "VoiceChat"]
+
+_logger = logging.getLogger("nextevi_widgets.widget")
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
@@ -35,9 +40,10 @@ MAX_FRAMES_PER_MESSAGE = 50
 # session trait -> (widget trait, UI-safe projection)
 _LINKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "state": ("state", str),
-    "connection_id": ("connection_id", lambda value: str(value or "")),
-    "interim_transcript": ("interim_transcript", lambda value: str(value or "")),
-    "assistant_text": ("assistant_text", lambda value: str(value or "")),
+    "connection_id": ("connection_id", ui_text),
+    # Bounded like the messages' text (the session keeps the full text).
+    "interim_transcript": ("interim_transcript", ui_text),
+    "assistant_text": ("assistant_text", ui_text),
     "messages": ("messages", ui_messages),
     "emotions": ("emotions", ui_emotions),
     "is_user_speaking": ("is_user_speaking", bool),
@@ -110,6 +116,10 @@ class VoiceChat(anywidget.AnyWidget):
     _token = traitlets.Unicode().tag(sync=True)
     """Random per-widget id: the front end keys its model-wide state on it."""
 
+    _sync_alert: tuple[frozenset[str], str] | None = None
+    """The keys whose last sync failed and the summary shown for it in ``last_error``."""
+    _reporting = False
+
     @traitlets.default("_token")
     def _default_token(self) -> str:
         return uuid.uuid4().hex
@@ -125,7 +135,7 @@ class VoiceChat(anywidget.AnyWidget):
         widget_options = {name: options.pop(name) for name in list(options) if self._is_ui(name)}
         widget_options.setdefault("binary_buffers", not _in_colab())
         super().__init__(**widget_options)
-        self._errors = ErrorPanel()
+        self._errors = ErrorPanel(scrub=self._scrub)
         self._container: ipywidgets.VBox | None = None
         self._task: asyncio.Task[Any] | None = None
         self._closed = False
@@ -198,6 +208,32 @@ class VoiceChat(anywidget.AnyWidget):
             self._container.close()
         self._errors.close()
         super().close()
+
+    @traitlets.observe("comm")
+    def _watch_comm(self, change: dict[str, Any]) -> None:
+        """Stop the session when the front end closes the widget's comm without closing the
+        widget: marimo does so when the widget's cell re-runs or is deleted, and the tasks of
+        the old session would otherwise run on, holding the microphone and the emulator."""
+        comm = change["new"]
+        close = getattr(comm, "close", None)
+        if close is None or getattr(close, "_nextevi_watch", False):
+            return
+        widget = weakref.ref(self)
+
+        def close_and_stop(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return close(*args, **kwargs)
+            finally:
+                owner = widget()
+                if owner is not None and owner.comm is comm:
+                    owner._on_comm_closed()
+
+        close_and_stop._nextevi_watch = True  # type: ignore[attr-defined]
+        comm.close = close_and_stop
+
+    def _on_comm_closed(self) -> None:
+        if not self._closed:
+            self.close()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         # The widget plus an (initially empty) error area under it.
@@ -333,9 +369,38 @@ class VoiceChat(anywidget.AnyWidget):
 
         return guarded
 
+    def send_state(self, key: str | Iterable[str] | None = None) -> None:
+        """Send state to the front end; a failure (a value the comm cannot encode, a closed
+        channel) shows in the error box instead of vanishing in the observer that set it."""
+        keys = frozenset([key] if isinstance(key, str) else key or ())
+        try:
+            super().send_state(key)
+        except Exception as exc:
+            if self._reporting:
+                _logger.error("could not sync %s either", sorted(keys), exc_info=exc)
+                return
+            names = ", ".join(sorted(keys)) or "state"
+            self._report(f"sync {names}", exc)
+            self._sync_alert = (keys, self.last_error)
+            return
+        alert = self._sync_alert
+        if alert is not None and keys and alert[0] <= keys:
+            # What failed has now reached the page: the alert's cause is gone.
+            self._sync_alert = None
+            if self.last_error == alert[1]:
+                self.last_error = ui_error(self._session.last_error)
+
     def _report(self, where: str, exc: BaseException) -> None:
-        summary = self._errors.report(where, exc)
-        self.last_error = summary
+        self._reporting = True
+        try:
+            summary = self._errors.report(where, exc)
+            self.last_error = ui_text(summary)
+        finally:
+            self._reporting = False
+
+    def _scrub(self, text: str) -> str:
+        session: VoiceSession | None = getattr(self, "_session", None)
+        return session._scrub(text) if session is not None else comm_safe(text)
 
     def _call_maybe_async(self, fn: Callable[[], Any]) -> None:
         result = fn()

@@ -10,12 +10,24 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MAX_UI_MESSAGES", "ui_emotions", "ui_error", "ui_messages", "ui_stats"]
+from ..client.scrub import comm_safe
+
+__all__ = [
+    "MAX_TEXT",
+    "MAX_UI_MESSAGES",
+    "ui_emotions",
+    "ui_error",
+    "ui_messages",
+    "ui_stats",
+    "ui_text",
+]
 
 MAX_UI_MESSAGES = 200
 """The transcript shown in the widget keeps the newest messages only (the session keeps all)."""
 MAX_UI_EMOTIONS = 8
 MAX_TEXT = 4000
+"""Characters of any one text the widget syncs (a message, the interim words, the streaming
+reply, the error); longer text is cut and ends with "…"."""
 
 _MESSAGE_TEXT_KEYS = ("text", "content", "transcript")
 
@@ -26,9 +38,13 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
-def _text(value: Any) -> str:
+def ui_text(value: Any) -> str:
+    """Display text: at most ``MAX_TEXT`` characters, and encodable (a comm cannot carry a
+    lone surrogate; it becomes U+FFFD)."""
     text = "" if value is None else str(value)
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
+    if len(text) > MAX_TEXT:
+        text = text[: MAX_TEXT - 1] + "…"
+    return comm_safe(text)
 
 
 def _finite(value: Any) -> float | None:
@@ -59,11 +75,11 @@ def ui_messages(messages: Any) -> list[dict[str, Any]]:
                 break
         heard = _get(message, "heard_text")
         entry: dict[str, Any] = {
-            "id": _text(_get(message, "id") or _get(message, "message_id") or ""),
-            "role": _text(_get(message, "role", "assistant")),
-            "text": _text(text),
+            "id": ui_text(_get(message, "id") or _get(message, "message_id") or ""),
+            "role": ui_text(_get(message, "role", "assistant")),
+            "text": ui_text(text),
             "interrupted": bool(_get(message, "interrupted", False)),
-            "heard_text": None if heard is None else _text(heard),
+            "heard_text": None if heard is None else ui_text(heard),
         }
         out.append(entry)
     return out
@@ -78,12 +94,12 @@ def ui_emotions(emotions: Any) -> list[dict[str, Any]]:
         for name, score in items:
             value = _finite(score)
             if value is not None:
-                pairs.append((_text(name), value))
+                pairs.append((ui_text(name), value))
     elif emotions:
         for item in emotions:
             value = _finite(_get(item, "score"))
             if value is not None:
-                pairs.append((_text(_get(item, "name", "")), value))
+                pairs.append((ui_text(_get(item, "name", "")), value))
     pairs.sort(key=lambda pair: pair[1], reverse=True)
     return [{"name": name, "score": score} for name, score in pairs[:MAX_UI_EMOTIONS]]
 
@@ -95,8 +111,8 @@ def ui_error(error: Any) -> str:
     if isinstance(error, Mapping):
         code = error.get("code") or error.get("error_code") or ""
         message = error.get("message") or error.get("error_message") or ""
-        return _text(f"{code}: {message}" if code and message else (message or code))
-    return _text(error)
+        return ui_text(f"{code}: {message}" if code and message else (message or code))
+    return ui_text(error)
 
 
 def ui_stats(stats: Any) -> dict[str, Any]:

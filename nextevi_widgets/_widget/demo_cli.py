@@ -1,7 +1,7 @@
 """The ``nextevi-widgets demo`` subcommand.
 
 * ``demo [JUPYTER ARGS...]`` opens JupyterLab on ``notebooks/01_quickstart.ipynb``.
-* ``demo --headless [--wav PATH] [--profile NAME] [--text TEXT]`` runs the same conversation
+* ``demo --headless [--wav PATH] [--profile NAME] [--text TEXT]...`` runs a conversation
   without a browser (:func:`nextevi_widgets._demo.run_headless`).
 
 The demo's JupyterLab compresses its websockets (permessage-deflate): Jupyter Server leaves
@@ -41,9 +41,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--headless", action="store_true", help="no browser: WAV in, text out")
     parser.add_argument("--wav", help="WAV file to use as the microphone (--headless)")
     parser.add_argument(
-        "--profile", default="default", help="emulator engine profile (--headless; default)"
+        "--profile", help="emulator engine profile (--headless; default: the emulator's default)"
     )
-    parser.add_argument("--text", help="say this instead of streaming audio (--headless)")
+    parser.add_argument(
+        "--text",
+        action="append",
+        help="a sentence to speak, one turn each; repeat for more turns (--headless)",
+    )
     parser.add_argument(
         "--no-realtime",
         action="store_true",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 
 import ipywidgets
 
@@ -22,16 +23,18 @@ _MAX_ENTRIES = 20
 class ErrorPanel:
     """An ``Output`` widget collecting tracebacks of callback errors (newest ``_MAX_ENTRIES``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, scrub: Callable[[str], str] | None = None) -> None:
         self.output = ipywidgets.Output(layout={"max_height": "240px", "overflow": "auto"})
         self.count = 0
+        self._scrub = scrub or (lambda text: text)
+        """Applied to every text shown or logged (credentials out, encodable)."""
 
     def report(self, where: str, exc: BaseException) -> str:
         """Show ``exc`` under the widget, log it, and return a one-line summary."""
         self.count += 1
-        summary = f"{where}: {type(exc).__name__}: {exc}"
-        logger.error("%s", summary, exc_info=exc)
-        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        summary = self._scrub(f"{where}: {type(exc).__name__}: {exc}")
+        text = self._scrub("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        logger.error("%s\n%s", summary, text)
         outputs = (
             *self.output.outputs,
             {"output_type": "stream", "name": "stderr", "text": f"[{where}]\n{text}"},

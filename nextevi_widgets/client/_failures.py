@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from websockets.exceptions import InvalidStatus, InvalidURI
 
-from .config import redact_text
 from .errors import AuthenticationError, ConfigurationError, ConnectionClosedError, NextEVIError
+from .scrub import Scrubber
 
 __all__ = ["OpenFailure", "describe_open_failure"]
 
@@ -25,10 +25,8 @@ class OpenFailure:
     reason: str
 
 
-def describe_open_failure(
-    exc: BaseException, secrets: tuple[str, ...], redacted_url: str
-) -> OpenFailure:
-    detail = redact_text(f"{type(exc).__name__}: {exc}", secrets)
+def describe_open_failure(exc: BaseException, scrubber: Scrubber, redacted_url: str) -> OpenFailure:
+    detail = scrubber.text(f"{type(exc).__name__}: {exc}")
     if isinstance(exc, InvalidStatus):
         status = exc.response.status_code
         reason = f"HTTP {status} upgrade rejected"

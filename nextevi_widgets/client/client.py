@@ -22,6 +22,11 @@ Reconnect policy (the vendor React SDK's, plus re-sending settings):
 
 Events already received are never replayed or discarded by a reconnect. Credentials never appear
 in ``repr``, logs (websockets' own debug output is redacted too) or exception messages.
+
+Everything that comes from the network passes one :class:`~.scrub.Scrubber` before it becomes
+an event, a log record or an exception: every string of every frame (keys and fields no model
+reads included), close reasons, the text of connection errors, and websockets' frame log. So a
+server that echoes the key (or sends a lone surrogate) cannot put it anywhere.
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ from .messages import (
     UnknownMessage,
     parse_server_message,
 )
+from .scrub import Scrubber
 
 __all__ = ["ClientState", "ClientStats", "NextEVIClient"]
 
@@ -98,6 +104,7 @@ E = TypeVar("E", bound=Event)
 _MAX_FRAME_BYTES = 4800  # 100 ms at 24 kHz: bigger chunks are split so the queue bound is in time
 _MAX_MESSAGE_BYTES = 8 * 2**20
 _PREVIEW_CHARS = 80
+_PREVIEW_SCAN = 4096
 _AUTH_CODES = (4001, 4003)
 
 
@@ -189,7 +196,9 @@ class NextEVIClient:
         self._dialect: Dialect = dialect
         self._user_agent = user_agent or f"nextevi-widgets/{__version__}"
         self._token_in_query = token_in_query
-        self._wire_log = RedactingLogger(_wire_logger, self._credentials.secrets())
+        self._scrubber = Scrubber(self._credentials.secrets(), url=self._base_url)
+        self._wire_log = RedactingLogger(_wire_logger, self._scrubber)
+        self._log = RedactingLogger(logger, self._scrubber)
 
         self._state: ClientState = "disconnected"
         self._stats = ClientStats()
@@ -267,7 +276,7 @@ class NextEVIClient:
             self._finish(Disconnected(code=None, reason="connect cancelled"), "closed")
             raise
         except Exception as exc:
-            failure = describe_open_failure(exc, self._credentials.secrets(), self.url)
+            failure = describe_open_failure(exc, self._scrubber, self.url)
             error = failure.error
             if failure.retryable:
                 error = NextEVIError(f"could not connect to {self.url}: {failure.reason}")
@@ -411,16 +420,16 @@ class NextEVIClient:
         self._state = state or ("error" if event.error is not None else "closed")
         if event.error is not None:
             self._last_error = event.error
-            logger.warning("NextEVI client stopped: %s", event.error)
+            self._log.warning("NextEVI client stopped: %s", event.error)
         else:
-            logger.info("NextEVI client disconnected (code %s)", event.code)
+            self._log.info("NextEVI client disconnected (code %s)", event.code)
         self._emit(event)
         self._settled.set()
         self._stats.frames_dropped += self._outbox.clear_audio()
 
     def _protocol_error(self, detail: str, preview: str) -> None:
         self._stats.protocol_errors += 1
-        logger.debug("protocol error from server: %s", detail)
+        self._log.debug("protocol error from server: %s", detail)
         self._emit(ProtocolError(detail=detail, frame_preview=preview))
 
     # ------------------------------------------------------------------ internals: connection
@@ -432,7 +441,7 @@ class NextEVIClient:
             self._base_url, connection_id, self._credentials, token_in_query=self._token_in_query
         )
         self._redacted_url = redact_url(url)
-        logger.debug("connecting to %s", self._redacted_url)
+        self._log.debug("connecting to %s", self._redacted_url)
         ws = await ws_connect(
             url,
             additional_headers=auth_headers(self._credentials),
@@ -471,7 +480,7 @@ class NextEVIClient:
                     cls = AuthenticationError if code in _AUTH_CODES else ConnectionClosedError
                     self._finish(Disconnected(code=code, reason=reason, error=cls(code, reason)))
                     return
-                logger.info("connection dropped (code %d %s); reconnecting", code, reason)
+                self._log.info("connection dropped (code %d %s); reconnecting", code, reason)
                 reopened = await self._reconnect(code, reason, attempt)
                 if reopened is None:
                     return
@@ -479,7 +488,7 @@ class NextEVIClient:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # a bug must not leave iterators hanging
-            logger.exception("NextEVI client supervisor failed")
+            self._log.exception("NextEVI client supervisor failed")
             error = NextEVIError(f"internal client error: {type(exc).__name__}")
             self._finish(Disconnected(code=None, reason="internal error", error=error))
 
@@ -501,7 +510,7 @@ class NextEVIClient:
             try:
                 ws = await self._open()
             except Exception as exc:
-                failure = describe_open_failure(exc, self._credentials.secrets(), self.url)
+                failure = describe_open_failure(exc, self._scrubber, self.url)
                 if not failure.retryable:
                     event = Disconnected(
                         code=failure.code, reason=failure.reason, error=failure.error
@@ -510,7 +519,7 @@ class NextEVIClient:
                     return None
                 self._last_error = failure.error
                 last, code, reason = failure.reason, failure.code, failure.reason
-                logger.info("reconnect attempt %d failed: %s", attempt, failure.reason)
+                self._log.info("reconnect attempt %d failed: %s", attempt, failure.reason)
                 continue
             if self._closing:
                 await ws.close()
@@ -540,7 +549,7 @@ class NextEVIClient:
                 ws.transport.abort()
         self._settled.set()
         code = ws.close_code if ws.close_code is not None else 1006
-        return code, ws.close_reason or "", got_frames
+        return code, self._scrubber.text(ws.close_reason or ""), got_frames
 
     async def _receive(self, ws: ClientConnection) -> bool:
         got_frames = False
@@ -549,17 +558,20 @@ class NextEVIClient:
                 got_frames = True
                 self._stats.messages_received += 1
                 if isinstance(frame, bytes):
-                    self._protocol_error(
-                        f"unexpected binary frame ({len(frame)} bytes)", frame[:24].hex()
-                    )
+                    text = frame[:_PREVIEW_SCAN].decode("utf-8", "replace")
+                    preview = _preview(self._scrubber.raw_frame(text), 24)
+                    self._protocol_error(f"unexpected binary frame ({len(frame)} bytes)", preview)
                     continue
                 try:
-                    message = parse_server_message(frame)
+                    # The choke point: every string (keys too) is scrubbed before a model,
+                    # an event or a log line can hold it.
+                    message = parse_server_message(self._scrubber.frame(frame))
                 except MessageParseError as exc:
-                    self._protocol_error(str(exc), _preview(frame))
+                    preview = _preview(self._scrubber.raw_frame(frame))
+                    self._protocol_error(self._scrubber.text(str(exc)), preview)
                     continue
                 if isinstance(message, UnknownMessage):
-                    logger.debug("unknown message type %r", message.message_type[:40])
+                    self._log.debug("unknown message type %r", message.message_type[:40])
                 if not isinstance(message, ErrorMessage):
                     self._settled.set()
                 self._emit(message)
@@ -590,6 +602,6 @@ class NextEVIClient:
             self._outbox.put_control(KeepAlive().to_json(self._dialect))
 
 
-def _preview(frame: str) -> str:
-    text = frame[:_PREVIEW_CHARS]
-    return text + "…" if len(frame) > _PREVIEW_CHARS else text
+def _preview(frame: str, limit: int = _PREVIEW_CHARS) -> str:
+    text = frame[:limit]
+    return text + "…" if len(frame) > limit else text

@@ -6,15 +6,15 @@ Everything that touches a secret lives here, so the rest of the client can stay 
   ``NEXTEVI_*`` environment variables, and fail with a :class:`ConfigurationError` that never
   contains the key;
 * :func:`build_url` and :func:`auth_headers` produce what a connection needs;
-* :func:`redact_url` and :func:`redact_text` are the one place query strings and bearer tokens
-  are stripped before anything is logged, shown or raised.
+* :func:`redact_url` strips query strings and passwords from URLs; :func:`redact_text` strips
+  secrets from free text with :class:`~.scrub.Scrubber`, which the client also applies to
+  everything that comes from the network.
 """
 
 from __future__ import annotations
 
 import os
 import random
-import re
 import string
 import time
 from collections.abc import Iterable, Mapping
@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from .errors import ConfigurationError
+from .scrub import Scrubber
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_PATH",
+    "PUBLIC_QUERY_KEYS",
     "SECRET_QUERY_KEYS",
     "Credentials",
     "auth_headers",
@@ -42,12 +44,11 @@ __all__ = [
 DEFAULT_BASE_URL = "wss://api.nextevi.com/ws/voice"
 DEFAULT_PATH = "/ws/voice"
 SECRET_QUERY_KEYS: frozenset[str] = frozenset({"api_key", "authorization", "access_token", "token"})
+PUBLIC_QUERY_KEYS: frozenset[str] = frozenset({"config_id", "project_id"})
+"""Query parameters shown as they are; every other value in a URL is redacted (a custom
+endpoint may carry its own credentials there)."""
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-_SECRET_PARAM_RE = re.compile(
-    r"(?i)(?P<key>\b(?:api_key|authorization|access_token|token))=(?P<value>[^&\s\"'<>]*)"
-)
-_BEARER_RE = re.compile(r"(?i)\b(bearer)(\s+|\+|%20)[^\s\"'&<>,;]+")
 
 
 def mask_secret(secret: str | None) -> str:
@@ -199,8 +200,9 @@ def auth_headers(credentials: Credentials) -> dict[str, str]:
 
 
 def redact_url(url: str) -> str:
-    """Replace the value of every ``api_key``, ``authorization``, ``access_token`` and ``token``
-    query parameter (and any password in the authority) with ``***``."""
+    """Replace the value of every query parameter but ``config_id`` and ``project_id`` (so
+    ``api_key``, ``authorization``, ``access_token``, ``token`` and any custom one) and any
+    password in the authority with ``***``."""
     parts = urlsplit(url)
     netloc = parts.netloc
     if "@" in netloc:
@@ -213,14 +215,10 @@ def redact_url(url: str) -> str:
 
 def _redact_pair(pair: str) -> str:
     key, sep, _ = pair.partition("=")
-    return f"{key}=***" if sep and key.lower() in SECRET_QUERY_KEYS else pair
+    return f"{key}=***" if sep and key.lower() not in PUBLIC_QUERY_KEYS else pair
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Strip secrets from free text (log lines, exception messages): secret query parameters,
-    ``Bearer <token>`` and, literally, each of ``secrets``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _SECRET_PARAM_RE.sub(lambda m: f"{m.group('key')}=***", text)
-    return _BEARER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    ``Bearer <token>`` and each of ``secrets`` in the forms :class:`~.scrub.Scrubber` knows."""
+    return Scrubber(secrets).text(text)

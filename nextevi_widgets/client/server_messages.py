@@ -276,6 +276,23 @@ class EmotionUpdate(ServerMessage):
     def payload(self) -> JSONDict:
         return {"top_emotions": [e.to_wire() for e in self.emotions]}
 
+    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
+        """Where fields are written flat, as the vendor's clients read them: each item also
+        carries ``emotion`` and ``confidence`` (the React SDK's names), and ``emotions``
+        repeats the list at the top level (the LiveKit plugin reads only that). The docs'
+        envelope alone keeps its ``{name, score}`` items."""
+        wire = super().to_wire(dialect)
+        if dialect in ("both", "flat"):
+            items = [
+                {**e.to_wire(), "emotion": e.name, "confidence": round(e.score, 6)}
+                for e in self.emotions
+            ]
+            wire["top_emotions"] = items
+            if "data" in wire:
+                wire["data"]["top_emotions"] = items
+            wire["emotions"] = items
+        return wire
+
     @classmethod
     def from_wire(cls, msg: Mapping[str, Any]) -> EmotionUpdate:
         items = _field(msg, "top_emotions")
@@ -299,6 +316,13 @@ class ErrorMessage(ServerMessage):
             "error_message": self.error_message,
             "details": dict(self.details) if self.details else None,
         }
+
+    def to_wire(self, dialect: Dialect = "both") -> JSONDict:
+        """Top-level fields also carry ``error``, the one string the LiveKit plugin reads."""
+        wire = super().to_wire(dialect)
+        if dialect in ("both", "flat"):
+            wire["error"] = self.error_message
+        return wire
 
     @classmethod
     def from_wire(cls, msg: Mapping[str, Any]) -> ErrorMessage:

@@ -5,6 +5,7 @@
   default, so speech engines never slow the kernel).
 * Engine profiles (:func:`register_profile`, :func:`get_engine_set`) select the speech engines
   per connection by ``config_id``.
+* :func:`synthesize_wav` — spoken test audio with the emulator's offline voices.
 
 No Jupyter imports in this package.
 """
@@ -15,6 +16,7 @@ from .options import EmulatorAuth, EmulatorOptions
 from .process import EmulatorProcess, EmulatorStartError
 from .profiles import EngineSet, get_engine_set, profile_names, register_profile
 from .server import Emulator
+from .speech import synthesize_speech, synthesize_wav
 from .stats import EmulatorStats, fetch_stats
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     "get_engine_set",
     "profile_names",
     "register_profile",
+    "synthesize_speech",
+    "synthesize_wav",
 ]

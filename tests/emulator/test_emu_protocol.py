@@ -9,7 +9,16 @@ import json
 from typing import Any
 
 import numpy as np
-from emu_support import FAST_PROFILE, Conversation, chunk_pcm, open_conversation, ws_url
+from emu_support import (
+    FAST_PROFILE,
+    Conversation,
+    chunk_pcm,
+    fast_settings,
+    open_conversation,
+    silence,
+    user_voice,
+    ws_url,
+)
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -94,6 +103,28 @@ async def test_flat_and_envelope_dialects() -> None:
                 parsed = parse_server_message(message)
                 assert parsed.type == message["type"]
             await conv.ws.close()
+
+
+async def test_flat_dialect_carries_the_fields_the_livekit_plugin_reads() -> None:
+    """The LiveKit plugin reads only the top-level `emotions` of an emotion_update and the
+    top-level `error` string of an error."""
+    async with Emulator(profile=FAST_PROFILE, dialect="flat", tts_lead=30.0) as emu:
+        conv = await open_conversation(ws_url(emu.url), fast_settings(0.3))
+        await conv.send_audio(np.concatenate([user_voice(), silence(0.6)]))
+        update = await conv.until_type("emotion_update")
+        assert "data" not in update
+        emotions = update["emotions"]
+        assert isinstance(emotions, list)
+        assert emotions == update["top_emotions"]
+        assert {e["name"] for e in emotions} >= {"joy", "neutral", "sadness"}
+        assert all(0.0 <= e["score"] <= 1.0 for e in emotions)
+        await conv.ws.send(b"\x01\x02\x03")  # odd-length PCM
+        error = await conv.until_type("error")
+        assert "data" not in error
+        assert isinstance(error["error"], str)
+        assert error["error"] == error["error_message"]
+        assert "PCM16" in error["error"]
+        await conv.ws.close()
 
 
 async def test_wav_chunks_and_cumulative_text_knobs() -> None:

@@ -12,6 +12,7 @@ from nextevi_widgets.client.messages import EMOTION_NAMES
 from nextevi_widgets.emulator.engines.base import EmotionAnalyzer
 from nextevi_widgets.emulator.engines.emotion import (
     ProsodyEmotionAnalyzer,
+    emotional_valence,
     project_emotions,
     text_valence,
 )
@@ -142,11 +143,29 @@ def test_vader_valence() -> None:
     assert text_valence(None) == 0.0
 
 
-def test_question_and_hesitation_raise_confusion() -> None:
+def test_hesitation_raises_confusion_but_a_plain_question_does_not() -> None:
     plain = project_emotions(0.0, 0.5, "I went to the shop")
     puzzled = project_emotions(0.0, 0.5, "Um, what do you mean? I don't understand")
     assert puzzled["confusion"] > plain["confusion"]
     assert max(puzzled, key=puzzled.__getitem__) == "confusion"
+    question = project_emotions(0.0, 0.5, "What time is it?")
+    assert question["confusion"] == pytest.approx(plain["confusion"])
+    assert max(question, key=question.__getitem__) == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("I am so worried about the exam", "fear"),
+        ("That food was disgusting", "disgust"),
+        ("Wow, I can't believe it", "surprise"),
+        ("I'm so sorry to hear that, that must be hard", "empathy"),
+        ("I am not happy at all", "sadness"),  # a negated cue word does not count
+    ],
+)
+def test_cue_words_pick_the_names_valence_and_arousal_cannot(text: str, name: str) -> None:
+    scores = project_emotions(emotional_valence(text), 0.55, text)
+    assert max(scores, key=scores.__getitem__) == name
 
 
 def test_projection_follows_the_circumplex() -> None:
@@ -158,4 +177,5 @@ def test_projection_follows_the_circumplex() -> None:
     assert top(0.8, 0.65) == "joy"
     assert top(-0.7, 0.2) == "sadness"
     assert top(-0.7, 0.95) == "anger"
-    assert top(0.3, 1.0) == "surprise"
+    # Arousal alone never makes surprise (its cue words do, above).
+    assert top(0.0, 1.0) != "surprise"

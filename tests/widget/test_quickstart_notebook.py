@@ -15,6 +15,7 @@ def test_quickstart_runs_headless_and_talks_to_the_emulator() -> None:
     import nbformat
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
+    before = sorted(p.name for p in NOTEBOOK.parent.iterdir())
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     client = nbclient.NotebookClient(
         notebook,
@@ -23,6 +24,7 @@ def test_quickstart_runs_headless_and_talks_to_the_emulator() -> None:
         resources={"metadata": {"path": str(NOTEBOOK.parent)}},
     )
     client.execute()
+    assert sorted(p.name for p in NOTEBOOK.parent.iterdir()) == before  # nothing left behind
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     texts = [str(o.get("data", {}).get("text/plain", "")) for o in outputs]

@@ -1,21 +1,40 @@
 """Heuristic emotion scores from prosody and words — a stand-in, not the service's model.
 
 The real service runs a trained speech-emotion model. Nothing comparable ships offline, so the
-emulator approximates the two dimensions such models mostly capture:
+emulator scores the vendor's nine documented names (joy, sadness, anger, fear, surprise,
+disgust, neutral, empathy, confusion) from three kinds of evidence:
 
-- **Arousal** (activation, 0..1) from prosody (:mod:`.prosody`): higher pitch, louder, faster
-  speech and a wider pitch range read as more activated. Each feature is compared with a
-  reference that starts as an absolute prior (typical adult speech) and moves toward the
-  session's own running baseline as utterances accumulate, so the first utterance already
-  gets a sensible absolute arousal and later ones are judged against how this speaker talks.
-- **Valence** (-1..1) from the transcript with VADER (a sentiment lexicon); 0 without text.
+- **Valence** (-1..1) from the transcript with VADER (a sentiment lexicon). Request words
+  that VADER reads as positive (``please``, ``help``, ``kindly``) are left out, and
+  ``|valence| <= 0.25`` counts as none, so a polite request is not "joy". Split into
+  *positive* ``P`` and *negative* ``N`` (0..1 each).
+- **Arousal** (activation, 0..1) from prosody (:mod:`.prosody`): median pitch, loudness,
+  speaking rate and pitch range, each compared with a reference that starts at typical adult
+  speech and moves toward the session's own running baseline as utterances accumulate. Split
+  into *raised* ``H`` and *lowered* ``L`` (0..1 each, 0 at arousal 0.5).
+- **Cue words** per emotion (``C``, 0..2: matches in the transcript, a negated one — "not
+  happy" — does not count).
 
-(valence, arousal) is projected onto the documented names (joy, sadness, anger, fear,
-surprise, disgust, neutral, empathy, confusion) by a softmax over negative squared distances to
-fixed prototype points, plus small bonuses for explicit emotion words, and for confusion, for
-question marks and hesitation words. Scores are 0..1 and sum to 1. "Empathy" is placed at calm,
-warm speech (positive, low arousal) — it describes a tone, not an inferred intention. The result
-is deterministic, cheap (~15 ms per utterance) and testable; it is not a validated classifier.
+Each name's logit is a weighted sum of those (table :data:`WEIGHTS`); a softmax turns the nine
+logits into scores 0..1 that sum to 1. What each name responds to:
+
+========== ============================================================================
+neutral    nothing standing out: the default; falls with any valence or arousal change
+joy        positive words; raised arousal (brighter, faster, louder) adds; joy words
+sadness    negative words with lowered arousal (low, slow, quiet); sadness words
+anger      negative words with raised arousal (their product counts most); anger words
+fear       negative words, raised arousal a little; mostly fear words ("worried")
+disgust    negative words a little; mostly disgust words ("gross")
+surprise   raised arousal; mostly surprise words ("wow", "can't believe")
+empathy    warm words with calm speech; mostly words of care ("sorry to hear")
+confusion  hesitations and confusion phrases ("um", "I don't understand") only; a
+           question mark or question word alone does not count
+========== ============================================================================
+
+Without a transcript (interim updates before any words) only arousal speaks, so scores stay
+close to neutral. The result is deterministic and cheap (~15 ms per utterance); it ranks
+labelled examples in the right direction (tests/engines/test_emotion_direction.py), but it is
+not a validated classifier.
 """
 
 from __future__ import annotations
@@ -34,46 +53,116 @@ from ...client.messages import EMOTION_NAMES
 from .prosody import ProsodyFeatures, extract_prosody
 
 __all__ = [
-    "PROTOTYPES",
+    "CUES",
+    "WEIGHTS",
     "ArousalModel",
     "ProsodyEmotionAnalyzer",
+    "Weights",
+    "emotional_valence",
     "project_emotions",
     "text_valence",
 ]
 
 Int16Array = npt.NDArray[np.int16]
 
-PROTOTYPES: dict[str, tuple[float, float]] = {
-    # (valence -1..1, arousal -1..1)
-    "joy": (0.75, 0.3),
-    "surprise": (0.3, 0.85),
-    "anger": (-0.7, 0.8),
-    "fear": (-0.5, 0.55),
-    "disgust": (-0.6, 0.25),
-    "sadness": (-0.6, -0.35),
-    "neutral": (0.0, -0.1),
-    "empathy": (0.45, -0.45),
-    "confusion": (-0.15, 0.25),
-}
-_TEMPERATURE = 0.2
+
+@dataclass(frozen=True)
+class Weights:
+    """One emotion's logit: ``bias + pos*P + neg*N + raised*H + lowered*L + neg_raised*N*H +
+    cue*C``."""
+
+    bias: float = 0.0
+    pos: float = 0.0
+    neg: float = 0.0
+    raised: float = 0.0
+    lowered: float = 0.0
+    neg_raised: float = 0.0
+    cue: float = 0.0
+
+
+WEIGHTS: dict[str, Weights] = {
+    "neutral": Weights(bias=1.0, pos=-3.0, neg=-3.0, raised=-0.8, lowered=-0.8),
+    "joy": Weights(bias=-0.3, pos=4.0, neg=-1.0, raised=0.8, lowered=-0.3, cue=1.8),
+    "sadness": Weights(bias=-0.3, pos=-1.0, neg=4.0, raised=-1.2, lowered=1.2, cue=1.8),
+    "anger": Weights(bias=-1.2, pos=-1.0, neg=3.5, raised=1.0, lowered=-0.5, neg_raised=2.5,
+                     cue=2.0),
+    "fear": Weights(bias=-1.5, neg=2.0, raised=0.8, cue=2.2),
+    "disgust": Weights(bias=-1.8, neg=2.0, cue=2.5),
+    "surprise": Weights(bias=-1.5, pos=0.5, raised=1.5, cue=2.2),
+    "empathy": Weights(bias=-1.8, pos=1.5, lowered=0.8, cue=2.2),
+    "confusion": Weights(bias=-1.8, cue=2.2),
+}  # fmt: skip
+"""What each name responds to (see the module docstring)."""
+
+_VALENCE_DEAD_ZONE = 0.25
+_REQUEST_WORDS = frozenset({"please", "help", "kindly"})
 
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_CUES: dict[str, frozenset[str]] = {
-    "joy": _words("happy glad great wonderful love delighted excited awesome fantastic"),
-    "sadness": _words("sad unhappy down lonely miss depressed crying cry grief lost"),
-    "anger": _words("angry furious mad annoyed hate irritated frustrated outraged"),
-    "fear": _words("afraid scared worried anxious nervous frightened terrified panic"),
-    "surprise": _words("wow surprised unbelievable amazing whoa really shocked"),
-    "disgust": _words("disgusting gross awful revolting nasty sick yuck"),
-    "empathy": _words("sorry understand care support feel hug"),
-}
-_HESITATION = _words("um uh erm hmm huh confused confusing unsure")
-_HESITATION_PHRASES = ("don't understand", "not sure", "don't know", "what do you mean")
+CUES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
+    # name: (words — "stem*" matches any word starting with the stem — , phrases)
+    "joy": (
+        _words(
+            "happy glad great wonderful love* delight* excit* awesome fantastic thrill* "
+            "amazing cheerful yay joy* overjoyed"
+        ),
+        ("so good", "best day"),
+    ),
+    "sadness": (
+        _words(
+            "sad sadly sadness unhappy lonely miss missing depress* cry crying cried grief "
+            "grieving heartbroken hopeless miserable died"
+        ),
+        ("feel down", "feeling down", "felt down", "passed away"),
+    ),
+    "anger": (
+        _words(
+            "angry angrily furious mad annoy* hate hated hates irritat* frustrat* outrag* "
+            "livid unacceptable ridiculous infuriat*"
+        ),
+        ("fed up", "sick of"),
+    ),
+    "fear": (
+        _words(
+            "afraid scared worried worry worrying anxious anxiety nervous frighten* "
+            "terrif* panic* fear* stressed"
+        ),
+        (),
+    ),
+    "surprise": (
+        _words("wow whoa surprised surprising unbelievable shocked unexpected"),
+        ("can't believe", "cannot believe", "no way", "oh my"),
+    ),
+    "disgust": (
+        _words("disgust* gross revolting nasty yuck sickening vile"),
+        ("makes me sick",),
+    ),
+    "empathy": (
+        _words("hug sympathy condolences"),
+        ("sorry to hear", "sorry for", "that must be", "poor you", "i understand", "i care"),
+    ),
+    "confusion": (
+        _words("um uh erm hmm huh confused confusing unsure puzzled"),
+        ("don't understand", "not sure", "don't know", "what do you mean", "no idea",
+         "doesn't make sense", "don't get it"),
+    ),
+}  # fmt: skip
+"""Cue words and phrases per emotion (matched on lower-case words; intensifiers such as
+"really" between the words of a phrase are skipped)."""
+
+_NEGATIONS = frozenset({"not", "no", "never", "isn't", "wasn't", "don't", "didn't", "aren't"})
+_INTENSIFIERS = _words("really so very quite too pretty just totally extremely a bit little")
 _WORD = re.compile(r"[a-z']+")
+
+
+def _cue_match(word: str, cues: frozenset[str]) -> bool:
+    if word in cues:
+        return True
+    return any(c.endswith("*") and word.startswith(c[:-1]) for c in cues)
+
 
 _vader_lock = threading.Lock()
 _vader: Any = None
@@ -93,20 +182,30 @@ def text_valence(text: str | None) -> float:
     return float(analyzer.polarity_scores(text)["compound"])
 
 
-def _cue_bonuses(text: str | None) -> dict[str, float]:
-    bonuses = dict.fromkeys(EMOTION_NAMES, 0.0)
+def emotional_valence(text: str | None) -> float:
+    """Valence without request words, with the weak middle counted as none (-1..1)."""
     if not text:
-        return bonuses
-    lowered = text.lower()
-    words = _WORD.findall(lowered)
-    for name, cues in _CUES.items():
-        hits = sum(1 for w in words if w in cues)
-        bonuses[name] += min(2.0, 1.0 * hits)
-    hesitation = sum(1 for w in words if w in _HESITATION)
-    hesitation += sum(1 for p in _HESITATION_PHRASES if p in lowered)
-    question = 1 if "?" in text else 0
-    bonuses["confusion"] += min(2.0, 0.8 * question + 0.9 * hesitation)
-    return bonuses
+        return 0.0
+    kept = [w for w in text.split() if w.strip(".,!?;:").lower() not in _REQUEST_WORDS]
+    v = text_valence(" ".join(kept))
+    magnitude = max(0.0, abs(v) - _VALENCE_DEAD_ZONE) / (1.0 - _VALENCE_DEAD_ZONE)
+    return math.copysign(magnitude, v)
+
+
+def _cue_counts(text: str | None) -> dict[str, float]:
+    counts = dict.fromkeys(EMOTION_NAMES, 0.0)
+    if not text:
+        return counts
+    words = _WORD.findall(text.lower().replace("’", "'"))
+    joined = " " + " ".join(w for w in words if w not in _INTENSIFIERS) + " "
+    for name, (singles, phrases) in CUES.items():
+        hits = 0
+        for i, word in enumerate(words):
+            if _cue_match(word, singles) and not _NEGATIONS.intersection(words[max(0, i - 3) : i]):
+                hits += 1
+        hits += sum(joined.count(f" {p} ") for p in phrases)
+        counts[name] = float(min(2, hits))
+    return counts
 
 
 def project_emotions(
@@ -114,15 +213,26 @@ def project_emotions(
 ) -> dict[str, float]:
     """Scores 0..1 (summing to 1) for every documented emotion name.
 
-    ``valence`` is -1..1, ``arousal`` 0..1; ``transcript`` adds keyword bonuses.
+    ``valence`` is -1..1 (dead-zoned, see :func:`emotional_valence`), ``arousal``
+    0..1; ``transcript`` supplies the cue words.
     """
     v = min(1.0, max(-1.0, valence))
     a = 2.0 * min(1.0, max(0.0, arousal)) - 1.0
-    bonuses = _cue_bonuses(transcript)
+    pos, neg = max(0.0, v), max(0.0, -v)
+    raised, lowered = max(0.0, a), max(0.0, -a)
+    cues = _cue_counts(transcript)
     logits = {}
     for name in EMOTION_NAMES:
-        pv, pa = PROTOTYPES[name]
-        logits[name] = -((v - pv) ** 2 + (a - pa) ** 2) / _TEMPERATURE + bonuses[name]
+        w = WEIGHTS[name]
+        logits[name] = (
+            w.bias
+            + w.pos * pos
+            + w.neg * neg
+            + w.raised * raised
+            + w.lowered * lowered
+            + w.neg_raised * neg * raised
+            + w.cue * cues[name]
+        )
     top = max(logits.values())
     weights = {name: math.exp(x - top) for name, x in logits.items()}
     total = sum(weights.values())
@@ -233,6 +343,6 @@ class ProsodyEmotionAnalyzer:
         features = extract_prosody(audio, transcript)
         arousal = self.model.arousal(features)
         self._track(audio, features)
-        valence = text_valence(transcript)
+        valence = emotional_valence(transcript)
         self.last_valence, self.last_arousal = valence, arousal
         return project_emotions(valence, arousal, transcript)

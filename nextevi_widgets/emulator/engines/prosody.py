@@ -23,6 +23,9 @@ _HOP = ENGINE_SAMPLE_RATE // 100  # 10 ms
 _WINDOW = 640  # 40 ms integration window
 _FMIN, _FMAX = 60.0, 450.0
 _YIN_THRESHOLD = 0.2
+_OCTAVE_MIN_DIP = 0.05
+_OCTAVE_RATIO = 0.5
+_OCTAVE_FOLD = 1.7
 _ACTIVE_BELOW_PEAK_DB = 35.0
 _SILENCE_DBFS = -55.0
 _VOWEL_GROUPS = re.compile(r"[aeiouy]+")
@@ -100,14 +103,26 @@ def yin_pitch(audio: Int16Array, rate: int = ENGINE_SAMPLE_RATE) -> tuple[FloatA
         below = np.flatnonzero(row[tau_min:tau_max] < _YIN_THRESHOLD)
         if below.size == 0:
             continue
-        tau = int(below[0]) + tau_min
-        while tau + 1 < tau_max and row[tau + 1] < row[tau]:
-            tau += 1
+        tau = _descend(row, int(below[0]) + tau_min, tau_max)
+        # Octave-up error: a strong second harmonic makes the half period dip below the
+        # threshold first; the true period then dips clearly deeper.
+        double = 2 * tau
+        if double + 1 < tau_max and row[tau] > _OCTAVE_MIN_DIP:
+            double = _descend(row, double - 2, tau_max)
+            if row[double] < _OCTAVE_RATIO * row[tau]:
+                tau = double
         a, b, c = row[tau - 1], row[tau], row[tau + 1]
         denom = a - 2.0 * b + c
         shift = 0.5 * (a - c) / denom if abs(denom) > 1e-12 else 0.0
         f0[i] = rate / (tau + float(np.clip(shift, -1.0, 1.0)))
     return f0, level
+
+
+def _descend(row: FloatArray, tau: int, tau_max: int) -> int:
+    """The local minimum of ``row`` reached by walking right from ``tau``."""
+    while tau + 1 < tau_max and row[tau + 1] < row[tau]:
+        tau += 1
+    return tau
 
 
 def _energy_peaks(level: FloatArray, active: npt.NDArray[np.bool_]) -> int:
@@ -146,6 +161,10 @@ def extract_prosody(
     pitches = f0[voiced]
     if pitches.size >= 3:
         f0_median = float(np.median(pitches))
+        # Frames an octave off the utterance's median are pitch-tracking errors far more
+        # often than real leaps: fold them back before measuring the range.
+        pitches = np.where(pitches > _OCTAVE_FOLD * f0_median, pitches / 2.0, pitches)
+        pitches = np.where(pitches < f0_median / _OCTAVE_FOLD, pitches * 2.0, pitches)
         lo, hi = np.percentile(pitches, [10, 90])
         f0_range = float(12.0 * np.log2(hi / lo))
     else:

@@ -1,0 +1,117 @@
+"""marimo under test: ``marimo edit`` / ``marimo run`` serving tests/marimo/voice_chat_app.py
+(headless, no token, on 127.0.0.1) and Debian Chromium with the fake microphone of the
+Jupyter browser tests. The notebook reports kernel facts in a JSON file (``MarimoApp.state``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _marimo_app import MarimoApp
+from browser._lab import CHROMIUM, chromium_args
+from browser.conftest import FAKE_MIC_TEXT, fake_mic_wav, playwright_instance
+
+__all__ = ["FAKE_MIC_TEXT", "MarimoApp", "fake_mic_wav", "playwright_instance"]
+
+NOTEBOOK = Path(__file__).with_name("voice_chat_app.py")
+VENV_BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(params=["edit", "run"])
+def marimo_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[MarimoApp]:
+    """The notebook served by ``marimo edit`` (cells run on open) or ``marimo run``."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"marimo browser tests need Debian Chromium at {CHROMIUM}")
+    marimo = VENV_BIN / "marimo"
+    if not marimo.exists():
+        pytest.skip("marimo is not installed (it is in the dev extra)")
+    mode = str(request.param)
+    notebook = tmp_path / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, notebook)
+    # Edit mode runs the cells on open only when told to (marimo reads this file beside it).
+    (tmp_path / "pyproject.toml").write_text("[tool.marimo.runtime]\nauto_instantiate = true\n")
+    port = _free_port()
+    state_file = tmp_path / "state.json"
+    log = tmp_path / f"marimo-{mode}.log"
+    env = {
+        **os.environ,
+        "NEXTEVI_MARIMO_STATE": str(state_file),
+        "MARIMO_SKIP_UPDATE_CHECK": "1",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [
+                str(marimo),
+                "-q",
+                "-y",
+                mode,
+                str(notebook),
+                "--headless",
+                "--no-token",
+                "--host=127.0.0.1",
+                f"--port={port}",
+            ],
+            cwd=tmp_path,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    app = MarimoApp(mode, f"http://127.0.0.1:{port}", state_file, log)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"marimo {mode} exited: {log.read_text()[-3000:]}")
+            try:
+                urllib.request.urlopen(f"{app.url}/health", timeout=5).close()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"marimo {mode} did not start") from None
+                time.sleep(0.3)
+        yield app
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+
+
+@pytest.fixture
+def chromium(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
+    browser = playwright_instance.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav)
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def marimo_page(chromium: Any, marimo_app: MarimoApp) -> Iterator[Any]:
+    context = chromium.new_context(viewport={"width": 1400, "height": 1400})
+    context.grant_permissions(["microphone"], origin=marimo_app.url)
+    page = context.new_page()
+    page.goto(marimo_app.url, wait_until="domcontentloaded")
+    yield page
+    context.close()
