@@ -6,7 +6,7 @@ sentences, so the recognisers really decode): some finish their turn and hang up
 reply, some hang up mid-sentence; the others stay silent (sending nothing, or silent audio, or
 dropping the TCP connection without a close handshake). When every connection of a wave is up
 (and every speaker has been heard), the decoders in use are counted; after the last wave the
-emulator and its workers must be back within 50 MB of their RSS before the churn.
+emulator and its workers must be back within 50 MB of their RSS after a warm-up wave.
 
 No sleeps stand in for progress: each step waits on what the emulator reports
 (``GET /emulator/stats``: open connections, decoders leased per process, as each worker counts
@@ -222,8 +222,9 @@ async def test_memory_returns_to_baseline_after_200_connections(
         pids = [emulator.pid] + [e["pid"] for e in stats["decoders"] if e["pid"] != emulator.pid]
         return Footprint({int(pid): rss_mb(int(pid)) for pid in pids if pid is not None})
 
-    # Warm-up: load everything a conversation touches (voice, emotion, replies, threads).
-    await wave(4, 2)
+    # Warm-up: one wave like the others loads everything a conversation touches (voice,
+    # emotion, replies) and sizes the thread and allocator pools for a wave's concurrency.
+    await wave(PER_WAVE, SPEAKERS)
     settled = await stats_when(emulator.url, quiet)
     assert settled, "the emulator did not settle after the warm-up"
     assert len(settled["decoders"]) == STT_WORKERS  # recognition runs in the workers
