@@ -99,7 +99,7 @@ def _stt_metrics(label: str, audios: dict[str, Any], make: Callable[[], Any]) ->
 
 
 def _lease(pool: DecoderPool | None = None) -> None:
-    PocketSphinxRecognizer(pool=pool)
+    PocketSphinxRecognizer(pool=pool).start_utterance()  # the decoder is leased at first use
 
 
 def _classify(vad: Any, frames: list[Any]) -> None:

@@ -30,7 +30,7 @@ _LOG_LEVELS = ("debug", "info", "warning", "error")
 
 
 def _add_emulator(subparsers: Any) -> None:
-    from .emulator.options import DEFAULT_MAX_FRAME_BYTES
+    from .emulator.options import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES
 
     parser = subparsers.add_parser(
         "emulator",
@@ -81,6 +81,13 @@ def _add_emulator(subparsers: Any) -> None:
         type=int,
         default=DEFAULT_MAX_FRAME_BYTES,
         help=f"larger frames get a FRAME_TOO_LARGE error (default {DEFAULT_MAX_FRAME_BYTES})",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_positive_int,
+        default=DEFAULT_MAX_CONNECTIONS,
+        help="connections served at once; the next is closed with 1013 TOO_MANY_CONNECTIONS "
+        f"(default {DEFAULT_MAX_CONNECTIONS})",
     )
     parser.add_argument(
         "--strict-configs",
@@ -171,6 +178,16 @@ def _workers_arg(value: str) -> int | str:
     return count
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def stt_workers_for(setting: int | str, profile: str | None) -> int:
     """Worker processes for ``--stt-workers`` (``auto``: one per CPU up to 4 when the profile
     uses PocketSphinx; none on a single CPU, where they cannot run in parallel)."""
@@ -198,6 +215,7 @@ async def _serve(args: argparse.Namespace) -> None:
         keep_alive_echo=args.keep_alive_echo,
         greeting=args.greeting,
         max_frame_bytes=args.max_frame_bytes,
+        max_connections=args.max_connections,
         tts_lead=args.tts_lead_ms / 1000.0,
         stt_workers=stt_workers_for(args.stt_workers, args.profile),
     )
@@ -212,6 +230,10 @@ async def _serve(args: argparse.Namespace) -> None:
         engines = None
         if args.preload:  # after start: the recogniser it builds then lives in a worker
             engines = await asyncio.to_thread(get_engine_set, args.profile or "auto")
+            # Open the recogniser's decoder once: closing leaves it warm in the pool.
+            await asyncio.to_thread(engines.stt.start_utterance)
+            await asyncio.to_thread(engines.stt.end_utterance)
+            await asyncio.to_thread(engines.close)
         if args.watch_stdin:
             threading.Thread(target=_watch_stdin, args=(loop, stop), daemon=True).start()
         watcher = None

@@ -17,7 +17,7 @@ from .process import EmulatorProcess, EmulatorStartError
 from .profiles import EngineSet, get_engine_set, profile_names, register_profile
 from .server import Emulator
 from .speech import synthesize_speech, synthesize_wav
-from .stats import EmulatorStats
+from .stats import EmulatorStats, fetch_stats
 
 __all__ = [
     "Emulator",
@@ -27,6 +27,7 @@ __all__ = [
     "EmulatorStartError",
     "EmulatorStats",
     "EngineSet",
+    "fetch_stats",
     "get_engine_set",
     "profile_names",
     "register_profile",

@@ -12,12 +12,24 @@ from typing import Literal
 
 from ..client.messages import Dialect
 
-__all__ = ["DEFAULT_MAX_FRAME_BYTES", "EmulatorAuth", "EmulatorOptions", "LLMTextMode"]
+__all__ = [
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_FRAME_BYTES",
+    "EmulatorAuth",
+    "EmulatorOptions",
+    "LLMTextMode",
+]
 
 LLMTextMode = Literal["delta", "cumulative"]
 
 DEFAULT_MAX_FRAME_BYTES = 1 << 20
 """Frames above this size get a ``FRAME_TOO_LARGE`` error (the connection stays up)."""
+
+DEFAULT_MAX_CONNECTIONS = 16
+"""Connections served at once; more are closed with 1013 ``TOO_MANY_CONNECTIONS``. Sized for a
+2-core machine: it sustains fewer real-time speaking sessions than this, silent connections are
+cheap, and each speaking connection holds a ~95 MB PocketSphinx decoder, so 16 bounds the
+decoders at ~1.5 GB."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,10 @@ class EmulatorOptions:
     """Processes that run PocketSphinx recognition (``default`` and ``neural`` profiles). 0
     decodes in this process: PocketSphinx holds the GIL, so all connections then share one
     core. The command line and :class:`EmulatorProcess` use one per CPU (up to 4)."""
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
+    """Connections served at once. The next one is accepted, then closed at once with code 1013
+    (Try Again Later) and the reason ``TOO_MANY_CONNECTIONS``, which clients retry with backoff.
+    """
     project_id: str = "emulator-project"
     """Reported in ``connection_metadata`` when the client sends no ``project_id``."""
 
@@ -92,6 +108,8 @@ class EmulatorOptions:
             raise ValueError("tts_chunk_max must be between 0.01 and 5 seconds")
         if self.max_frame_bytes <= 0:
             raise ValueError("max_frame_bytes must be positive")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
         if not 0 <= self.stt_workers <= 16:
             raise ValueError("stt_workers must be between 0 and 16")
         for name in ("tts_lead", "emotion_interval", "silence_threshold", "min_speaking_time"):

@@ -80,6 +80,16 @@ class EngineSet:
     notice: str | None = None
     """Told to the user on connecting (e.g. that speech recognition is not installed)."""
 
+    def close(self) -> None:
+        """Release what the connection holds, now: the emulator calls this when the connection
+        ends. Engines with per-connection resources (a recogniser's decoder) expose
+        ``close()``; an engine that wraps another such engine must forward it. Blocking (it may
+        wait for a call in progress on another thread); idempotent."""
+        for engine in (self.stt, self.vad, self.tts, self.emotion, self.responder):
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()
+
 
 EngineFactory = Callable[[], EngineSet]
 

@@ -5,6 +5,18 @@ follows the docs' error reference: the upgrade is accepted, then a failed check 
 socket with 4001/4003/4004 and the error name as the close reason (a browser only sees a close
 code when the upgrade succeeded).
 
+``GET /emulator/stats`` answers with the emulator's counters as JSON (:class:`EmulatorStats`
+fields, plus ``decoders``: per process holding PocketSphinx decoders, its ``pid`` and how many
+are ``leased`` to connections and ``idle`` in its pool), for monitoring and load tests.
+
+At most ``max_connections`` connections are served at once (admitted before authentication,
+so the check costs nothing); the next one is closed with 1013 (Try Again Later) and the reason
+``TOO_MANY_CONNECTIONS: …``. 1013 is a standard "temporary condition" close, which clients
+retry with backoff; the 4xxx codes are the vendor's fatal authentication/config errors.
+
+Each connection's engines are closed when it ends (:meth:`EngineSet.close`), which frees its
+PocketSphinx decoder in its recognition worker at once.
+
 Missing optional speech engines are reported after authentication: the client gets an
 ``error`` message (``ENGINE_UNAVAILABLE``, naming the extra to install) and a 1011 close.
 """
@@ -13,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import ipaddress
 import json
 import logging
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
@@ -26,19 +40,26 @@ from websockets.http11 import Request, Response
 
 from ..client.messages import ErrorMessage
 from .auth import ConnectRequest, authorize, connection_id_from_path, parse_connect_request
+from .engines._memory import return_freed_memory
 from .engines.base import EngineUnavailableError
-from .engines.stt_workers import acquire_recognition_workers, release_recognition_workers
+from .engines.stt_workers import (
+    acquire_recognition_workers,
+    decoder_stats,
+    release_recognition_workers,
+)
 from .options import EmulatorOptions
 from .profiles import DEFAULT_PROFILE, EngineSet, get_engine_set, profile_for_config, profile_names
 from .redact import wire_logger
 from .session import Session, close_reason
-from .stats import EmulatorStats
+from .stats import STATS_PATH, EmulatorStats
 
 __all__ = ["Emulator", "is_loopback"]
 
 logger = logging.getLogger(__name__)
 
 _WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
+TRY_AGAIN_LATER = 1013
+"""Close code for a connection over ``max_connections`` (RFC 6455's "Try Again Later")."""
 
 
 def is_loopback(host: str | None) -> bool:
@@ -51,6 +72,13 @@ def is_loopback(host: str | None) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _tidy_memory() -> None:
+    """Collect the connections' reference cycles and give the freed heap back to the OS.
+    Run when the last connection has closed, so an idle emulator is as small as a fresh one."""
+    gc.collect()
+    return_freed_memory()
 
 
 class Emulator:
@@ -81,6 +109,7 @@ class Emulator:
         self._server: Server | None = None
         self._port: int | None = None
         self._workers_held = False
+        self._admitted = 0
         self.stats = EmulatorStats()
 
     # ---------------------------------------------------------------- lifecycle
@@ -172,10 +201,24 @@ class Emulator:
 
     # ---------------------------------------------------------------- connections
 
-    def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        if urlsplit(request.path).path == STATS_PATH:
+            return await self._stats_response(connection)
         if connection_id_from_path(request.path) is None:
             return connection.respond(HTTPStatus.NOT_FOUND, "Not found: use /ws/voice/{id}\n")
         return None
+
+    async def _stats_response(self, connection: ServerConnection) -> Response:
+        body: dict[str, Any] = dataclasses.asdict(self.stats)
+        try:
+            body["decoders"] = await asyncio.to_thread(decoder_stats)
+        except Exception as exc:  # a worker that is gone: report it rather than fail
+            body["decoders"] = None
+            body["decoders_error"] = f"{type(exc).__name__}: {exc}"
+        response = connection.respond(HTTPStatus.OK, json.dumps(body) + "\n")
+        del response.headers["Content-Type"]  # respond() made it text/plain
+        response.headers["Content-Type"] = "application/json"
+        return response
 
     def _select_profile(self, config_id: str | None, names: tuple[str, ...]) -> str | None:
         """The profile for a connection, or None when the config id names none."""
@@ -186,6 +229,27 @@ class Emulator:
         return profile_for_config(config_id, names)
 
     async def _handle(self, ws: ServerConnection) -> None:
+        # Admission first, with no await before the count changes: a burst cannot overshoot.
+        limit = self.options.max_connections
+        if self._admitted >= limit:
+            self.stats.connections_refused += 1
+            logger.warning(
+                "connection refused: %d connections are open (max_connections=%d)",
+                self._admitted,
+                limit,
+            )
+            reason = f"TOO_MANY_CONNECTIONS: the emulator serves at most {limit} at once"
+            await ws.close(TRY_AGAIN_LATER, close_reason(reason))
+            return
+        self._admitted += 1
+        try:
+            await self._serve_connection(ws)
+        finally:
+            self._admitted -= 1
+            if self._admitted == 0:
+                await asyncio.to_thread(_tidy_memory)
+
+    async def _serve_connection(self, ws: ServerConnection) -> None:
         request = parse_connect_request(ws.request.path, ws.request.headers) if ws.request else None
         if request is None:
             await ws.close(1008, "NOT_FOUND")
@@ -209,6 +273,13 @@ class Emulator:
             logger.exception("connection %s failed", request.connection_id[:64])
             await ws.close(1011, "INTERNAL_ERROR")
         finally:
+            # Off the loop: closing waits for a recognition call still in progress.
+            try:
+                await asyncio.to_thread(engines.close)
+            except Exception:
+                logger.exception(
+                    "connection %s: releasing engines failed", request.connection_id[:64]
+                )
             self.stats.connections_active -= 1
 
     async def _engines(

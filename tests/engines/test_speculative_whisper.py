@@ -13,6 +13,7 @@ from engine_support import Int16Array, words_of
 
 from nextevi_widgets.emulator.engines.base import ENGINE_SAMPLE_RATE, RecognitionResult
 from nextevi_widgets.emulator.engines.stt import (
+    DecoderPool,
     PocketSphinxRecognizer,
     SpeculativeWhisperRecognizer,
     whisper_available,
@@ -106,6 +107,19 @@ def test_interims_come_from_the_streaming_recogniser(clips: dict[str, Int16Array
     result = rec.end_utterance()
     assert partials  # PocketSphinx's words while the user speaks
     assert words_of(result.text) == words_of(FIRST)  # Whisper's at the end
+
+
+def test_closing_releases_the_interim_decoder_now(clips: dict[str, Int16Array]) -> None:
+    pool = DecoderPool(max_idle=0)  # a released decoder is freed, so leased counts it exactly
+    rec = SpeculativeWhisperRecognizer(PocketSphinxRecognizer(pool=pool))
+    rec.start_utterance()
+    rec.feed(clips["first"][:4800])
+    rec.pause()  # a speculative decode in flight
+    assert pool.leased == 1
+    rec.close()  # the connection ended: no garbage collection involved (rec is still referenced)
+    assert pool.leased == 0
+    rec.close()  # idempotent
+    assert pool.leased == 0
 
 
 def noisy(audio: Int16Array, snr_db: float) -> Int16Array:

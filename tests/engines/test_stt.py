@@ -139,8 +139,11 @@ def test_language_model_mode_gets_most_words(speak: Callable[..., Int16Array]) -
 def test_pool_reuses_decoders() -> None:
     pool = DecoderPool()
     first = PocketSphinxRecognizer(pool=pool)
+    assert pool.created == 0  # no decoder until the first utterance
+    first.start_utterance()
     assert pool.created == 1
-    second = PocketSphinxRecognizer(pool=pool)  # the first still holds its decoder
+    second = PocketSphinxRecognizer(pool=pool)
+    second.start_utterance()  # the first still holds its decoder
     assert pool.created == 2
     del first, second
     gc.collect()
@@ -153,6 +156,25 @@ def test_pool_reuses_decoders() -> None:
     fourth = PocketSphinxRecognizer(pool=pool)
     fourth.start_utterance()
     assert pool.created == 2
+
+
+def test_close_returns_the_decoder_at_once_and_the_pool_stays_bounded() -> None:
+    pool = DecoderPool(max_idle=1)
+    recognizers = [PocketSphinxRecognizer(pool=pool) for _ in range(3)]
+    for recognizer in recognizers:
+        recognizer.start_utterance()
+        recognizer.feed(np.zeros(1600, np.int16))
+    assert (pool.leased, pool.idle) == (3, 0)
+    for recognizer in recognizers:  # still referenced: garbage collection plays no part
+        recognizer.close()
+        recognizer.close()  # idempotent
+    assert (pool.leased, pool.idle) == (0, 1)  # one kept warm, two freed
+    assert recognizers[0].end_utterance().text == ""
+    with pytest.raises(RuntimeError, match="closed"):
+        recognizers[0].start_utterance()
+    del recognizers
+    gc.collect()
+    assert (pool.leased, pool.idle) == (0, 1)  # no second release
 
 
 @pytest.mark.slow

@@ -72,6 +72,75 @@ def test_recognisers_go_to_the_least_busy_worker_and_are_released(
     assert workers.load() == base
 
 
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError(f"no VmRSS for pid {pid}")
+
+
+def test_a_recogniser_opens_its_decoder_at_the_first_utterance(
+    workers: RecognitionWorkers, speak: Callable[..., Int16Array]
+) -> None:
+    gc.collect()
+    base = workers.load()
+    leased = sum(entry["leased"] or 0 for entry in workers.decoder_stats())
+    silent = workers.recognizer()
+    assert not silent.has_decoder
+    assert silent.worker_pid is None
+    assert silent.end_utterance().text == ""  # nothing heard: still no decoder
+    assert workers.load() == base
+    assert sum(entry["leased"] or 0 for entry in workers.decoder_stats()) == leased
+    speaker = workers.recognizer()
+    assert recognise(speaker, speak("the weather is nice today"))
+    assert speaker.has_decoder
+    assert sum(workers.load()) == sum(base) + 1
+    assert sum(entry["leased"] or 0 for entry in workers.decoder_stats()) == leased + 1
+    speaker.close()
+    silent.close()
+    assert workers.load() == base
+    assert sum(entry["leased"] or 0 for entry in workers.decoder_stats()) == leased
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_close_frees_the_decoder_in_the_worker_at_once(
+    speak: Callable[..., Int16Array],
+) -> None:
+    """No garbage collection involved (the recognisers stay referenced): ``close`` alone gets
+    the worker back to one warm decoder and to its memory before the burst."""
+    pool = RecognitionWorkers(1)
+    try:
+        (pid,) = pool.pids
+        assert pid is not None
+        audio = speak("please call my brother tomorrow")
+        warm = pool.recognizer()
+        recognise(warm, audio)  # first-use costs of decoding, then back to the pool
+        warm.close()
+        (before,) = pool.decoder_stats()
+        baseline = rss_mb(pid)
+        recognizers = [pool.recognizer() for _ in range(3)]
+        for recognizer in recognizers:
+            recognizer.start_utterance()
+            recognizer.feed(audio[: audio.size // 2])  # closed mid-utterance below
+        assert pool.decoder_stats()[0]["leased"] == 3
+        peak = rss_mb(pid)
+        for recognizer in recognizers:
+            recognizer.close()
+            recognizer.close()  # idempotent
+        (after,) = pool.decoder_stats()  # answered after the worker handled every close
+        assert (after["leased"], after["idle"]) == (0, 1) == (before["leased"], before["idle"])
+        assert pool.load() == [0]
+        freed = rss_mb(pid)
+        print(f"worker RSS: {baseline:.0f} MB, 3 decoders {peak:.0f} MB, closed {freed:.0f} MB")
+        assert peak - baseline > 100  # the decoders were real
+        assert freed - baseline < 50
+        with pytest.raises(RuntimeError, match="closed"):
+            recognizers[0].start_utterance()
+    finally:
+        pool.close()
+
+
 def test_unknown_words_fail_in_the_caller(workers: RecognitionWorkers) -> None:
     with pytest.raises(ValueError, match="zzyzxq"):
         workers.recognizer(["zzyzxq blorptang"])

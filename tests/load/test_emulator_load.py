@@ -91,7 +91,7 @@ async def _receive(ws: ClientConnection, log: list[dict[str, Any]]) -> None:
 
 async def test_fifty_concurrent_streaming_connections_without_errors() -> None:
     pcm = _utterance()
-    async with Emulator(profile="deterministic") as emu:
+    async with Emulator(profile="deterministic", max_connections=CONNECTIONS) as emu:
         all_open = Gate(CONNECTIONS + 1)
         logs: list[list[dict[str, Any]]] = [[] for _ in range(CONNECTIONS)]
         tasks = [

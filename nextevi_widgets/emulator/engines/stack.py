@@ -320,14 +320,17 @@ def warm_up(profile: str = "auto") -> None:
     profile = {"default": "auto"}.get(profile, profile)
     if profile not in PROFILES:
         raise ValueError(f"unknown engine profile {profile!r}")
-    # Building a set loads the shared models; when it is dropped its decoder lease goes back
-    # to the pool for the first real connection. First calls pay one-off costs (library init,
-    # FFT set-up, the VADER lexicon), so make them here too.
+    # Building a set loads the shared models. A recogniser opens its decoder at its first
+    # utterance: open one now, and closing the set leaves it warm in the pool for the first
+    # real connection. First calls pay one-off costs (library init, FFT set-up, the VADER
+    # lexicon), so make them here too.
     engines = PROFILES[profile]()
+    engines.stt.start_utterance()
+    engines.stt.end_utterance()
     engines.tts.synthesize("Hello.")
     text_valence("hello")
     extract_prosody(np.zeros(1600, dtype=np.int16))
-    del engines
+    engines.close()
 
 
 for _name, _factory in PROFILES.items():

@@ -6,9 +6,12 @@ Language-model mode is open vocabulary but weak on synthetic voices; **phrase mo
 closed list of phrases into a JSGF grammar, which recognises the expected phrases exactly (a
 closed set always answers with one of its phrases: pair such tests with a negative check).
 
-A decoder costs ~0.3 s to create and ~140 MB, and pocketsphinx cannot share an acoustic model
-between decoders, so decoders are pooled: a recognizer leases one for its lifetime and the
-lease returns to the pool when the recognizer is garbage-collected.
+A decoder costs ~0.5 s of CPU to create and ~95 MB of RSS (language-model mode), and
+pocketsphinx cannot share an acoustic model between decoders, so decoders are pooled: a
+recognizer leases one when it first hears speech (phrase mode: when it is made, so a bad phrase
+fails at once) and returns it on :meth:`PocketSphinxRecognizer.close` (or, failing that, when
+it is garbage-collected). The pool keeps one idle decoder; others are freed and their memory
+given back to the OS.
 
 Word confidences are the engines' own: PocketSphinx's word posteriors from its lattice
 (``seg().prob``), Whisper's word probabilities; an utterance's confidence is the mean word
@@ -40,6 +43,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ._memory import return_freed_memory
 from .base import (
     ENGINE_SAMPLE_RATE,
     EngineUnavailableError,
@@ -137,35 +141,56 @@ class DecoderPool:
     """Idle PocketSphinx decoders keyed by search configuration.
 
     ``("lm",)`` is the open-vocabulary language model; ``("jsgf", *phrases)`` a phrase grammar.
+    At most ``max_idle`` decoders (all keys together) wait in the pool; a decoder released
+    beyond that is freed at once and the heap trimmed. One idle decoder (~95 MB) makes the next
+    speaker's start instant; each further one would cost its RSS for the life of the process to
+    save ~0.5 s of CPU once.
     """
 
-    def __init__(self, max_idle: int = 4) -> None:
+    def __init__(self, max_idle: int = 1) -> None:
         self._idle: dict[tuple[str, ...], list[Any]] = {}
         self._lock = threading.Lock()
         self._max_idle = max_idle
         self.created = 0
+        self.leased = 0
+        """Decoders checked out now."""
+
+    @property
+    def idle(self) -> int:
+        """Decoders waiting in the pool."""
+        with self._lock:
+            return sum(len(decoders) for decoders in self._idle.values())
 
     def acquire(self, key: tuple[str, ...]) -> _Lease:
         with self._lock:
             idle = self._idle.get(key)
             if idle:
+                self.leased += 1
                 return _Lease(key, idle.pop())
         decoder = self._create(key)
         with self._lock:
             self.created += 1
+            self.leased += 1
         return _Lease(key, decoder)
 
     def release(self, lease: _Lease) -> None:
-        if lease.in_utterance:
-            try:
-                lease.decoder.end_utt()
-            except RuntimeError:
-                return  # a decoder in an unknown state is not worth keeping
-            lease.in_utterance = False
+        """Take a decoder back: keep it idle if there is room, else free it now."""
+        decoder, lease.decoder = lease.decoder, None
         with self._lock:
-            idle = self._idle.setdefault(lease.key, [])
-            if len(idle) < self._max_idle:
-                idle.append(lease.decoder)
+            self.leased -= 1
+        keep = True
+        if lease.in_utterance:
+            lease.in_utterance = False
+            try:
+                decoder.end_utt()
+            except RuntimeError:
+                keep = False  # a decoder in an unknown state is not worth keeping
+        with self._lock:
+            if keep and sum(map(len, self._idle.values())) < self._max_idle:
+                self._idle.setdefault(lease.key, []).append(decoder)
+                return
+        del decoder
+        return_freed_memory()
 
     def preload(self, key: tuple[str, ...] = ("lm",)) -> None:
         """Create one idle decoder now so the next ``acquire`` is instant."""
@@ -222,27 +247,65 @@ class PocketSphinxRecognizer:
     def __init__(
         self, phrases: Sequence[str] | None = None, *, pool: DecoderPool | None = None
     ) -> None:
-        pool = pool or _shared_pool
+        self._pool = pool or _shared_pool
         if phrases is not None:
             normalised = tuple(sorted({p for p in map(_normalise_phrase, phrases) if p}))
             if not normalised:
                 raise ValueError("phrases must contain at least one word")
-            key: tuple[str, ...] = ("jsgf", *normalised)
+            self._key: tuple[str, ...] = ("jsgf", *normalised)
         else:
-            key = ("lm",)
-        self._lease = pool.acquire(key)
-        weakref.finalize(self, pool.release, self._lease)
+            self._key = ("lm",)
+        self._lease_slot: _Lease | None = None
+        self._release: weakref.finalize[Any, Any] | None = None
+        self._closed = False
+        # Callers may close from another thread than the one decoding: close waits for it.
+        self._lock = threading.RLock()
         # Without the lattice every posterior reads 1.0: report no confidence rather than that.
-        self._posteriors = key[0] != "lm" or lm_search() in ("fast", "accurate")
+        self._posteriors = self._key[0] != "lm" or lm_search() in ("fast", "accurate")
         self._partial = ""
         self._fed = 0
         self._peak = 0
+        if self.phrase_mode:
+            self._acquire()  # the grammar is checked against the dictionary now
 
     @property
     def phrase_mode(self) -> bool:
-        return self._lease.key[0] == "jsgf"
+        return self._key[0] == "jsgf"
+
+    @property
+    def has_decoder(self) -> bool:
+        """Whether a decoder is leased (from the first speech until :meth:`close`)."""
+        return self._lease_slot is not None
+
+    @property
+    def _lease(self) -> _Lease:
+        return self._lease_slot if self._lease_slot is not None else self._acquire()
+
+    def _acquire(self) -> _Lease:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the recognizer is closed")
+            if self._lease_slot is None:
+                lease = self._pool.acquire(self._key)
+                self._release = weakref.finalize(self, self._pool.release, lease)
+                self._lease_slot = lease
+            return self._lease_slot
+
+    def close(self) -> None:
+        """Return the decoder to the pool now (waits for a call in progress). Idempotent; the
+        recognizer cannot be used afterwards."""
+        with self._lock:
+            self._closed = True
+            self._lease_slot = None
+            release, self._release = self._release, None
+        if release is not None:
+            release()  # a finalizer runs once: garbage collection will not release it again
 
     def start_utterance(self) -> None:
+        with self._lock:
+            self._start_utterance()
+
+    def _start_utterance(self) -> None:
         lease = self._lease
         if lease.in_utterance:
             lease.decoder.end_utt()
@@ -255,8 +318,12 @@ class PocketSphinxRecognizer:
     def feed(self, audio: Int16Array) -> str | None:
         if audio.size == 0:
             return None
+        with self._lock:
+            return self._feed(audio)
+
+    def _feed(self, audio: Int16Array) -> str | None:
         if not self._lease.in_utterance:
-            self.start_utterance()
+            self._start_utterance()
         decoder = self._lease.decoder
         decoder.process_raw(np.ascontiguousarray(audio, dtype="<i2").tobytes(), False, False)
         self._fed += int(audio.size)
@@ -269,8 +336,12 @@ class PocketSphinxRecognizer:
         return text
 
     def end_utterance(self) -> RecognitionResult:
-        lease = self._lease
-        if not lease.in_utterance:
+        with self._lock:
+            return self._end_utterance()
+
+    def _end_utterance(self) -> RecognitionResult:
+        lease = self._lease_slot
+        if lease is None or not lease.in_utterance:
             return RecognitionResult(text="", confidence=None)
         decoder = lease.decoder
         decoder.end_utt()
@@ -564,6 +635,14 @@ class SpeculativeWhisperRecognizer:
     def abort_utterance(self) -> None:
         """Drop the utterance without decoding it (a blip too short to be a turn)."""
         self._reset()
+
+    def close(self) -> None:
+        """The connection ended: drop any speculative decode and release the interim
+        recogniser's decoder now (not when it is garbage-collected). Idempotent."""
+        self._reset()
+        close = getattr(self._interim, "close", None)
+        if callable(close):
+            close()
 
     def _audio(self, samples: int) -> Int16Array:
         return np.concatenate(self._chunks)[:samples]

@@ -2,11 +2,17 @@
 
 PocketSphinx holds the GIL while it decodes, so in one process every connection's recogniser
 shares a single core however many threads run them. :class:`RecognitionWorkers` runs the
-recognisers in a few child processes instead (fresh interpreters, see :class:`_Worker`). Each
-connection's recogniser lives in one worker for its lifetime (the decoder is stateful), placed
-on the worker with the fewest open recognisers. Calls block the
-calling thread on a pipe, which releases the GIL, so the emulator's listen threads decode in
-parallel.
+recognisers in a few child processes instead (fresh interpreters, see :class:`_Worker`). Calls
+block the calling thread on a pipe, which releases the GIL, so the emulator's listen threads
+decode in parallel.
+
+Decoder lifecycle (each costs ~95 MB in its worker): a connection's recogniser opens its decoder
+when it first hears speech, on the worker with the fewest open decoders, and keeps it (the
+decoder is stateful) until :meth:`RemoteRecognizer.close`, which the emulator calls when the
+connection ends (through :meth:`EngineSet.close`). ``close`` is sent to the worker at once and
+the worker frees the decoder before its next request: back into its pool (one idle decoder per
+worker) or freed, with the heap trimmed so the memory goes back to the OS. Garbage collection
+is only a fallback for recognisers nobody closed.
 
 The emulator uses workers when started with ``stt_workers > 0`` (``--stt-workers``); the
 ``default`` and ``neural`` profiles then build their recogniser through :func:`make_recognizer`.
@@ -15,6 +21,7 @@ The emulator uses workers when started with ``stt_workers > 0`` (``--stt-workers
 from __future__ import annotations
 
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -34,6 +41,7 @@ __all__ = [
     "RecognitionWorkers",
     "RemoteRecognizer",
     "acquire_recognition_workers",
+    "decoder_stats",
     "make_recognizer",
     "release_recognition_workers",
     "running_recognition_workers",
@@ -60,7 +68,9 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
         except (EOFError, OSError):
             return
         if op == "close":
-            recognizers.pop(rid, None)
+            closing = recognizers.pop(rid, None)
+            if closing is not None:
+                closing.close()
             continue
         try:
             if op == "open":
@@ -73,6 +83,9 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
                 value = recognizers[rid].feed(np.frombuffer(arg, dtype="<i2"))
             elif op == "end":
                 value = recognizers[rid].end_utterance()
+            elif op == "stats":
+                pool = shared_decoder_pool()
+                value = {"leased": pool.leased, "idle": pool.idle}
             else:
                 raise ValueError(f"unknown recognition request {op!r}")
             conn.send(("ok", value))
@@ -139,6 +152,16 @@ class _Worker:
             raise ValueError(message)
         raise RuntimeError(f"speech recognition worker: {kind}: {message}")
 
+    def close_recognizer(self, rid: int) -> None:
+        """Tell the worker to free ``rid``'s decoder now (no answer is awaited)."""
+        with self.lock:
+            try:
+                while self.pending_close:
+                    self.conn.send(("close", self.pending_close.popleft(), None))
+                self.conn.send(("close", rid, None))
+            except (OSError, BrokenPipeError):
+                pass  # a worker that is gone holds no decoders
+
     def stop(self) -> None:
         self.conn.close()
         try:
@@ -151,32 +174,82 @@ class _Worker:
 
 
 class RemoteRecognizer:
-    """A :class:`~.stt.PocketSphinxRecognizer` living in a worker process (same interface)."""
+    """A :class:`~.stt.PocketSphinxRecognizer` living in a worker process (same interface).
 
-    def __init__(self, worker: _Worker, rid: int, phrases: Sequence[str] | None) -> None:
-        self._worker = worker
+    Its decoder is opened on first use (phrase mode: at once, so a bad phrase fails here) and
+    freed by :meth:`close`."""
+
+    def __init__(
+        self, workers: RecognitionWorkers, rid: int, phrases: Sequence[str] | None
+    ) -> None:
+        self._workers = workers
         self._rid = rid
-        worker.call("open", rid, list(phrases) if phrases is not None else None)
+        self._phrases = list(phrases) if phrases is not None else None
         self.phrase_mode = phrases is not None
-        # Closed lazily by the worker's next caller: a finaliser may run inside a call.
-        weakref.finalize(self, _release, worker, rid)
+        self._worker: _Worker | None = None
+        self._release: weakref.finalize[Any, Any] | None = None
+        self._closed = False
+        # Held while opening and closing, so a close from another thread waits for an open.
+        self._state = threading.Lock()
+        if self.phrase_mode:
+            self._open()
 
     @property
     def worker_pid(self) -> int | None:
-        return self._worker.pid
+        """The worker holding this recogniser's decoder (None before it has one)."""
+        worker = self._worker
+        return worker.pid if worker is not None else None
+
+    @property
+    def has_decoder(self) -> bool:
+        return self._worker is not None
+
+    def _open(self) -> _Worker:
+        worker = self._worker
+        if worker is not None:
+            return worker
+        with self._state:
+            if self._closed:
+                raise RuntimeError("the recognizer is closed")
+            if self._worker is None:
+                worker = self._workers._place()
+                try:
+                    worker.call("open", self._rid, self._phrases)
+                except BaseException:
+                    self._workers._unplace(worker)
+                    raise
+                # Fallback for a recogniser nobody closes; the worker hears of it at its next
+                # call (a finaliser may run inside a call, so it must not take the lock).
+                self._release = weakref.finalize(self, _release, worker, self._rid)
+                self._worker = worker
+            return self._worker
+
+    def close(self) -> None:
+        """Free the decoder in its worker now. Idempotent; the recogniser is unusable after."""
+        with self._state:
+            self._closed = True
+            worker, self._worker = self._worker, None
+            release, self._release = self._release, None
+        if worker is None or release is None or release.detach() is None:
+            return
+        self._workers._unplace(worker)
+        worker.close_recognizer(self._rid)
 
     def start_utterance(self) -> None:
-        self._worker.call("start", self._rid)
+        self._open().call("start", self._rid)
 
     def feed(self, audio: Int16Array) -> str | None:
         if audio.size == 0:
             return None
         data = np.ascontiguousarray(audio, dtype="<i2").tobytes()
-        result: str | None = self._worker.call("feed", self._rid, data)
+        result: str | None = self._open().call("feed", self._rid, data)
         return result
 
     def end_utterance(self) -> RecognitionResult:
-        result: RecognitionResult = self._worker.call("end", self._rid)
+        worker = self._worker
+        if worker is None:  # never heard anything
+            return RecognitionResult(text="", confidence=None)
+        result: RecognitionResult = worker.call("end", self._rid)
         return result
 
 
@@ -212,21 +285,35 @@ class RecognitionWorkers:
         return [w.pid for w in self._workers]
 
     def load(self) -> list[int]:
-        """Open recognisers per worker."""
+        """Open decoders per worker (recognisers that have heard speech and are not closed)."""
         return [w.open for w in self._workers]
 
-    def recognizer(self, phrases: Sequence[str] | None = None) -> RemoteRecognizer:
+    def _place(self) -> _Worker:
         with self._lock:
             worker = min(self._workers, key=lambda w: w.open)
             worker.open += 1
+            return worker
+
+    def _unplace(self, worker: _Worker) -> None:
+        with self._lock:
+            worker.open -= 1
+
+    def decoder_stats(self) -> list[dict[str, int | None]]:
+        """Per worker: its pid and the decoders it holds (``leased`` to recognisers, ``idle``
+        in its pool), as the worker itself counts them after every earlier request."""
+        stats = []
+        for worker in self._workers:
+            counts = worker.call("stats", 0)
+            stats.append({"pid": worker.pid, "leased": counts["leased"], "idle": counts["idle"]})
+        return stats
+
+    def recognizer(self, phrases: Sequence[str] | None = None) -> RemoteRecognizer:
+        """A recogniser whose decoder opens, on the least busy worker, when it first hears
+        speech (phrase mode: now)."""
+        with self._lock:
             self._next_id += 1
             rid = self._next_id
-        try:
-            return RemoteRecognizer(worker, rid, phrases)
-        except BaseException:
-            with self._lock:
-                worker.open -= 1
-            raise
+        return RemoteRecognizer(self, rid, phrases)
 
     def close(self) -> None:
         for worker in self._workers:
@@ -265,6 +352,21 @@ def release_recognition_workers() -> None:
 def running_recognition_workers() -> RecognitionWorkers | None:
     """The workers of this process, if started."""
     return _shared
+
+
+def decoder_stats() -> list[dict[str, int | None]]:
+    """The PocketSphinx decoders of this process (when it has loaded any) and of its
+    recognition workers: ``pid``, ``leased`` and ``idle`` per process. Blocks on each worker."""
+    stats: list[dict[str, int | None]] = []
+    stt = sys.modules.get(f"{__package__}.stt")
+    if stt is not None:
+        pool = stt.shared_decoder_pool()
+        if pool.created:
+            stats.append({"pid": os.getpid(), "leased": pool.leased, "idle": pool.idle})
+    workers = _shared
+    if workers is not None:
+        stats += workers.decoder_stats()
+    return stats
 
 
 def make_recognizer(phrases: Sequence[str] | None = None) -> SpeechRecognizer:
