@@ -21,6 +21,7 @@ from PIL import Image
 from .core import EmotionTimeline
 from .draw import View, draw_data, draw_frame, plan_view
 from .paging import AxisPager
+from .theme import apply_theme, is_transparent
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -45,10 +46,14 @@ class RenderResult:
 class PngRenderer:
     """Draws timelines on one reusable Figure. Use it from a single thread at a time."""
 
-    def __init__(self, width: int = 720, height: int = 260, dpi: int = 100) -> None:
+    def __init__(
+        self, width: int = 720, height: int = 260, dpi: int = 100, *, theme: str = "light"
+    ) -> None:
         self.dpi = dpi
         self.size = (width, height)
         """The requested size in pixels."""
+        self.theme = theme
+        """``light`` (opaque white) or ``dark`` (light text on a transparent figure)."""
         self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         # Any: the Agg canvas's drawing and blitting methods carry no type hints.
         self.canvas: Any = FigureCanvasAgg(self.figure)
@@ -71,6 +76,7 @@ class PngRenderer:
         ax = self._fresh_axes()
         draw_frame(ax, timeline, view, title=title)
         draw_data(ax, timeline, view)
+        apply_theme(self.figure, self.theme)
         self.canvas.draw()
         return _result(self._png(), wall, cpu)
 
@@ -87,7 +93,9 @@ class PngRenderer:
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw")
         out = io.BytesIO()
-        image.convert("RGB").save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+        if not is_transparent(self.theme):
+            image = image.convert("RGB")
+        image.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
         return out.getvalue()
 
 
@@ -95,8 +103,10 @@ class LiveRenderer(PngRenderer):
     """A :class:`PngRenderer` for repeated redraws of a growing timeline: paged x axis, and
     blitting of the line style onto a kept background while the frame is unchanged."""
 
-    def __init__(self, width: int = 720, height: int = 260, dpi: int = 100) -> None:
-        super().__init__(width, height, dpi)
+    def __init__(
+        self, width: int = 720, height: int = 260, dpi: int = 100, *, theme: str = "light"
+    ) -> None:
+        super().__init__(width, height, dpi, theme=theme)
         self.pager = AxisPager()
         self._frame_key: tuple[Any, ...] | None = None
         self._background: Any = None
@@ -118,6 +128,12 @@ class LiveRenderer(PngRenderer):
     def resize(self, width: int, height: int) -> None:
         super().resize(width, height)
         self._frame_key = None
+
+    def set_theme(self, theme: str) -> None:
+        if theme != self.theme:
+            self.theme = theme
+            self._frame_key = None
+            self._ax = None  # new axes: the kept frame has the old colours
 
     def render(
         self,
@@ -169,8 +185,10 @@ class LiveRenderer(PngRenderer):
             draw_frame(ax, timeline, view, title=title)
         if view.style != "line":
             self._data_artists = draw_data(ax, timeline, view)
+            apply_theme(self.figure, self.theme)  # after the heatmap's colour bar
             self.canvas.draw()
             return
+        apply_theme(self.figure, self.theme)
         # Draw the frame alone, keep it, then the data on top (animated: not in the kept copy).
         self._data_artists = draw_data(ax, timeline, view, animated=True)
         self.canvas.draw()
