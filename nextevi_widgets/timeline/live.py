@@ -178,8 +178,8 @@ class EmotionPlot(anywidget.AnyWidget):
         elif content.get("kind") == "theme" and content.get("dark") in (True, False):
             dark = bool(content["dark"])
             changed, self._page_dark = dark != self._page_dark, dark
-            if changed:
-                self._on_data()  # kernel-rendered PNGs follow the page
+            if changed and not self._in_browser:
+                self._on_data()  # kernel-rendered PNGs follow the page (the canvas does itself)
 
     def _on_session_state(self, change: dict[str, Any]) -> None:
         ended = change["new"] in ("disconnected", "error") and change["old"] != change["new"]
