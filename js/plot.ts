@@ -6,6 +6,7 @@
 import type { AnyModel, Render } from "@anywidget/types";
 import { drawFrame } from "./plot/canvas";
 import { decodeFrame, isFrameHeader, type PlotFrame } from "./plot/frame";
+import { isLightColor, themeFor, watchTheme } from "./plot/theme";
 
 interface PlotModel {
   image: DataView | ArrayBuffer | null;
@@ -58,7 +59,9 @@ const render: Render<PlotModel> = ({ model, el }) => {
   canvas.setAttribute("role", "img");
   const error = document.createElement("div");
   error.className = "nextevi-emotion-plot-error";
-  error.style.color = "#b00020";
+  // The page's text colour (readable in any theme), marked by an error-coloured rule.
+  error.style.borderLeft = "3px solid var(--jp-error-color1, #b00020)";
+  error.style.paddingLeft = "6px";
   const png = pngView(model, img);
   let frame: PlotFrame | null = null;
 
@@ -80,9 +83,19 @@ const render: Render<PlotModel> = ({ model, el }) => {
     const ctx = canvas.getContext("2d");
     if (ctx === null) return;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    drawFrame(ctx, frame, width, height);
+    drawFrame(ctx, frame, width, height, themeFor(getComputedStyle(canvas).color));
   };
 
+  // The kernel renders PNGs (renderer "png", area and heatmap styles) for the page's theme.
+  let dark: boolean | null = null;
+  const onTheme = (): void => {
+    const now = isLightColor(getComputedStyle(el).color);
+    if (now !== dark) {
+      dark = now;
+      model.send({ kind: "theme", dark: now });
+    }
+    draw();
+  };
   const onMessage = (content: unknown, buffers: readonly (DataView | ArrayBuffer)[]): void => {
     if (!isFrameHeader(content)) return;
     try {
@@ -109,7 +122,12 @@ const render: Render<PlotModel> = ({ model, el }) => {
   draw();
   // Ask for the current frame: this view may appear long after the data did.
   model.send({ kind: "ready" });
+  // The view is in the page from the next frame on: its inherited colours are final then.
+  const firstTheme = requestAnimationFrame(onTheme);
+  const unwatch = watchTheme(onTheme);
   return () => {
+    cancelAnimationFrame(firstTheme);
+    unwatch();
     model.off("change:image", png.update);
     model.off("change:width", onOption);
     model.off("change:height", onOption);

@@ -1,12 +1,13 @@
 // Draws one PlotFrame on a 2D canvas: turn shading, interruption marks, one line per emotion,
 // axes with nice ticks, a legend on the right, the title. Sizes are CSS pixels; the caller
-// scales the context for the device pixel ratio.
+// scales the context for the device pixel ratio. Text, axes and grid take the theme's colours;
+// the background is left transparent so the page's own shows through.
 
 import { PLOT_MARGINS, type PlotFrame } from "./frame";
-import { finiteRuns, formatTick, linear, niceTicks, tickStep } from "./scale";
+import { linePieces } from "./lines";
+import { formatTick, linear, niceTicks, tickStep } from "./scale";
+import { DEFAULT_THEME, type PlotTheme } from "./theme";
 
-const AXIS = "#444";
-const GRID = "rgba(0, 0, 0, 0.08)";
 const FONT = "11px sans-serif";
 const SMALL_FONT = "10px sans-serif";
 const INTERRUPTION = "#d62728";
@@ -21,7 +22,13 @@ interface Area {
   bottom: number;
 }
 
-export function drawFrame(ctx: CanvasRenderingContext2D, frame: PlotFrame, width: number, height: number): void {
+export function drawFrame(
+  ctx: CanvasRenderingContext2D,
+  frame: PlotFrame,
+  width: number,
+  height: number,
+  theme: PlotTheme = DEFAULT_THEME,
+): void {
   const m = PLOT_MARGINS;
   const left = m.left;
   const right = Math.max(left + 10, width - m.right);
@@ -32,8 +39,6 @@ export function drawFrame(ctx: CanvasRenderingContext2D, frame: PlotFrame, width
   const y = linear(0, 1, bottom, top);
 
   ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, width, height);
 
   ctx.save();
   ctx.beginPath();
@@ -41,15 +46,15 @@ export function drawFrame(ctx: CanvasRenderingContext2D, frame: PlotFrame, width
   ctx.clip();
   drawTurns(ctx, frame, x, top, bottom);
   const area: Area = { x, y, left, right, top, bottom };
-  drawGrid(ctx, frame, area);
+  drawGrid(ctx, frame, area, theme);
   drawLines(ctx, frame, x, y);
   drawInterruptions(ctx, frame, x, top, bottom);
   ctx.restore();
 
-  drawAxes(ctx, frame, area);
-  drawLegend(ctx, frame, right + 8, top);
+  drawAxes(ctx, frame, area, theme);
+  drawLegend(ctx, frame, right + 8, top, theme);
   if (frame.header.title) {
-    ctx.fillStyle = AXIS;
+    ctx.fillStyle = theme.text;
     ctx.font = FONT;
     ctx.textAlign = "center";
     ctx.textBaseline = "alphabetic";
@@ -85,9 +90,9 @@ function drawTurns(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: (v: numbe
   ctx.globalAlpha = 1;
 }
 
-function drawGrid(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): void {
+function drawGrid(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area, theme: PlotTheme): void {
   const { x, y, left, right, top, bottom } = area;
-  ctx.strokeStyle = GRID;
+  ctx.strokeStyle = theme.grid;
   ctx.lineWidth = 1;
   ctx.beginPath();
   for (const t of niceTicks(frame.header.x0, frame.header.x1, xTickCount(right - left))) {
@@ -104,31 +109,24 @@ function drawGrid(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): 
 }
 
 function drawLines(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: (v: number) => number, y: (v: number) => number): void {
-  const { times, values } = frame;
-  const series = frame.header.names.length;
+  const { times } = frame;
   const count = times.length;
   const spacing = count > 1 ? (x(times[count - 1]!) - x(times[0]!)) / (count - 1) : Infinity;
   ctx.lineWidth = spacing < 2 ? 1 : 1.6;
   ctx.lineJoin = "round";
-  for (let s = 0; s < series; s++) {
-    const color = frame.header.colors[s] ?? "#333";
+  for (const piece of linePieces(frame, x, y)) {
+    const color = frame.header.colors[piece.series] ?? "#333";
     ctx.strokeStyle = color;
     ctx.fillStyle = color;
-    for (const [start, end] of finiteRuns(values, count, series, s)) {
-      ctx.beginPath();
-      for (let i = start; i < end; i++) {
-        const px = x(times[i]!);
-        const py = y(values[i * series + s]!);
-        if (i === start) ctx.moveTo(px, py);
-        else ctx.lineTo(px, py);
-      }
-      if (end - start === 1) {
-        ctx.arc(x(times[start]!), y(values[start * series + s]!), 1.5, 0, 2 * Math.PI);
-        ctx.fill();
-      } else {
-        ctx.stroke();
-      }
+    ctx.beginPath();
+    if (piece.dot) {
+      const [px, py] = piece.points[0]!;
+      ctx.arc(px, py, 1.8, 0, 2 * Math.PI);
+      ctx.fill();
+      continue;
     }
+    piece.points.forEach(([px, py], i) => (i === 0 ? ctx.moveTo(px, py) : ctx.lineTo(px, py)));
+    ctx.stroke();
   }
 }
 
@@ -147,12 +145,12 @@ function drawInterruptions(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: (
   ctx.setLineDash([]);
 }
 
-function drawAxes(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): void {
+function drawAxes(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area, theme: PlotTheme): void {
   const { x, y, left, right, top, bottom } = area;
-  ctx.strokeStyle = AXIS;
+  ctx.strokeStyle = theme.text;
   ctx.lineWidth = 1;
   ctx.strokeRect(left + 0.5, top + 0.5, right - left, bottom - top);
-  ctx.fillStyle = AXIS;
+  ctx.fillStyle = theme.text;
   ctx.font = SMALL_FONT;
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
@@ -175,7 +173,7 @@ function drawAxes(ctx: CanvasRenderingContext2D, frame: PlotFrame, area: Area): 
   ctx.restore();
 }
 
-function drawLegend(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: number, top: number): void {
+function drawLegend(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: number, top: number, theme: PlotTheme): void {
   ctx.font = SMALL_FONT;
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
@@ -187,7 +185,7 @@ function drawLegend(ctx: CanvasRenderingContext2D, frame: PlotFrame, x: number, 
     ctx.moveTo(x, y);
     ctx.lineTo(x + 16, y);
     ctx.stroke();
-    ctx.fillStyle = AXIS;
+    ctx.fillStyle = theme.text;
     ctx.fillText(name, x + 21, y);
   });
 }

@@ -4,6 +4,7 @@
 import type { AnyModel } from "@anywidget/types";
 import type { EchoStrategy, VoiceModel } from "../model";
 import { isActiveState, newViewId, type Controller } from "./controller";
+import { meterAttrs, setMeterValue } from "./a11y";
 import { h, setText, show } from "./dom";
 import { renderEmotions } from "./emotions";
 import { renderTranscript } from "./transcript";
@@ -36,19 +37,26 @@ const STATS_SHOWN: Array<[string, string]> = [
   ["reconnects", "reconnects"],
 ];
 
-/** Meter fill for a level in 0..1 (or Int16 scale), with a perceptual curve. */
-function meterWidth(level: number): string {
+/** Meter fill (0..1) for a level in 0..1 (or Int16 scale), with a perceptual curve. */
+function meterFraction(level: number): number {
   const norm = level > 1 ? level / 32768 : level;
-  return `${(Math.min(1, Math.sqrt(Math.max(0, norm)) * 1.6) * 100).toFixed(1)}%`;
+  return Math.min(1, Math.sqrt(Math.max(0, norm)) * 1.6);
 }
 
-function meter(label: string): { root: HTMLElement; fill: HTMLElement } {
+function meter(label: string, name: string): { root: HTMLElement; fill: HTMLElement; track: HTMLElement } {
   const fill = h("span", { class: "nvc-meter-fill" });
+  const track = h("span", { class: "nvc-meter-track", attrs: meterAttrs(name) }, [fill]);
   const root = h("div", { class: "nvc-meter" }, [
-    h("span", { class: "nvc-meter-label", text: label }),
-    h("span", { class: "nvc-meter-track" }, [fill]),
+    h("span", { class: "nvc-meter-label", text: label, attrs: { "aria-hidden": "true" } }),
+    track,
   ]);
-  return { root, fill };
+  return { root, fill, track };
+}
+
+function setMeter(m: { fill: HTMLElement; track: HTMLElement }, level: number): void {
+  const fraction = meterFraction(level);
+  m.fill.style.width = `${(fraction * 100).toFixed(1)}%`;
+  setMeterValue(m.track, fraction);
 }
 
 export function renderView(
@@ -59,7 +67,10 @@ export function renderView(
   const viewId = newViewId();
   controller.addView(viewId);
 
-  const pill = h("span", { class: "nvc-pill" });
+  const pill = h("span", {
+    class: "nvc-pill",
+    attrs: { role: "status", "aria-live": "polite", title: "Session state" },
+  });
   const badge = h("span", { class: "nvc-badge", text: "offline emulator" });
   badge.title = "Connected to the local NextEVI emulator, not the real service";
   const connection = h("span", { class: "nvc-connection" });
@@ -79,12 +90,22 @@ export function renderView(
     class: "nvc-volume",
     attrs: { type: "range", min: "0", max: "1", step: "0.05", "aria-label": "Volume" },
   });
-  const micMeter = meter("mic");
-  const outMeter = meter("out");
+  const micMeter = meter("mic", "Microphone level");
+  const outMeter = meter("out", "Assistant audio level");
   const notice = h("div", { class: "nvc-notice" });
   const errorBox = h("div", { class: "nvc-error", attrs: { role: "alert" } });
-  const transcript = h("ol", { class: "nvc-transcript", attrs: { "aria-live": "polite" } });
-  const emotions = h("div", { class: "nvc-emotions" });
+  // Focusable so the keyboard can scroll it once it overflows.
+  const transcript = h("ol", {
+    class: "nvc-transcript",
+    // Lumino's notebook shortcuts would take the arrow keys: they stay with the transcript.
+    attrs: {
+      "aria-live": "polite",
+      tabindex: "0",
+      "aria-label": "Conversation",
+      "data-lm-suppress-shortcuts": "true",
+    },
+  });
+  const emotions = h("div", { class: "nvc-emotions", attrs: { role: "group", "aria-label": "Emotions" } });
   const statsLine = h("div", { class: "nvc-stats" });
   const sayInput = h("input", {
     class: "nvc-say-input",
@@ -135,8 +156,8 @@ export function renderView(
 
   const renderMeters = (): void => {
     const mine = controller.captureOwner === viewId;
-    micMeter.fill.style.width = meterWidth(mine ? controller.micLevel : 0);
-    outMeter.fill.style.width = meterWidth(controller.outLevel);
+    setMeter(micMeter, mine ? controller.micLevel : 0);
+    setMeter(outMeter, controller.outLevel);
   };
 
   const renderError = (): void => {

@@ -14,6 +14,7 @@ import numpy as np
 
 from .core import EmotionTimeline
 from .draw import TURN_COLORS, envelope, merge_close, plan_view
+from .gaps import line_data
 from .paging import AxisPager
 
 __all__ = ["PLOT_MARGINS", "build_frame"]
@@ -36,15 +37,14 @@ def build_frame(
     """``(content, buffers)`` of a ``frame`` message.
 
     Buffers: sample times (float64), values (float32, row-major samples x series, NaN where a
-    score is missing), turns (float64 rows ``start, end, role index, interrupted``) and
-    interruption times (float64)."""
+    score is missing or across a silence, see :mod:`.gaps`), turns (float64 rows ``start, end,
+    role index, interrupted``) and interruption times (float64)."""
     first, last = timeline.span()
     view = plan_view(timeline, top=top, xlim=pager.page(first, last, window))
     plot_px = max(16, width - PLOT_MARGINS["left"] - PLOT_MARGINS["right"])
     if len(timeline) and view.columns:
-        times, values, _ = envelope(
-            timeline.times, timeline.values[:, list(view.columns)], view.x0, view.x1, plot_px
-        )
+        # Gap rows (NaN) where nobody spoke: the browser breaks its lines there (.gaps).
+        times, values, _ = envelope(*line_data(timeline, view.columns), view.x0, view.x1, plot_px)
     else:
         times, values = np.empty(0), np.empty((0, len(view.columns)))
     turns = _turn_rows(timeline, view.x0, view.x1, (view.x1 - view.x0) / plot_px)

@@ -21,6 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path
 
+from .gaps import isolated, line_data
+
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
@@ -175,7 +177,7 @@ def draw_data(
                     timeline.times, filled.T, labels=view.labels, colors=view.colors, alpha=0.85
                 )
         else:
-            artists += _lines(ax, timeline.times, data, view)
+            artists += _lines(ax, *line_data(timeline, view.columns), view)
     for artist in artists:
         artist.set_animated(animated)
     return artists
@@ -188,10 +190,18 @@ def _lines(ax: Axes, times: FloatArray, data: FloatArray, view: View) -> list[Ar
     spacing = width_px * np.median(np.diff(times)) / (view.x1 - view.x0) if len(times) > 1 else 1e9
     marker = "." if not dense and spacing >= _MARKER_SPACING_PX else ""
     width = 1.0 if dense else 1.6
-    return [
+    lines: list[Artist] = [
         ax.plot(t, values[:, col], label=label, color=color, lw=width, marker=marker, ms=3)[0]
         for col, (label, color) in enumerate(zip(view.labels, view.colors, strict=True))
     ]
+    if not marker:
+        # A score alone between gaps has no segment to stroke: show it as a dot.
+        lone = isolated(values)
+        for col, color in enumerate(view.colors):
+            rows = lone[:, col]
+            if rows.any():
+                lines += ax.plot(t[rows], values[rows, col], ls="none", marker="o", ms=2.5, c=color)
+    return lines
 
 
 def envelope(

@@ -15,6 +15,12 @@ that arrive meanwhile coalesce into one pending redraw (in both modes).
 With the ``%matplotlib widget`` (ipympl) backend active, the plot is an interactive ipympl
 canvas instead (zoom and pan); ipympl's canvas must be drawn on the kernel thread, so that mode
 draws on the loop at the same capped rate.
+
+Saved and exported notebooks: the display bundle carries a static PNG beside the widget view,
+under a display id. :meth:`EmotionPlot.snapshot` (called by itself when the followed session
+ends) redraws that PNG from the data and updates every display of the plot, so a notebook
+executed headless (nbclient, no front end) or exported shows the data, not the empty axes drawn
+when the cell ran.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import html
 import logging
 import statistics
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +96,9 @@ class EmotionPlot(anywidget.AnyWidget):
     window = traitlets.Float(None, allow_none=True)
     top = traitlets.Int(None, allow_none=True)
     title = traitlets.Unicode("")
+    theme = traitlets.Enum(("auto", "light", "dark"), default_value="auto")
+    """Colours of kernel-rendered PNGs: ``auto`` follows the page (live) and stays light in
+    the saved copy; ``dark`` draws light text on a transparent figure."""
 
     def __init__(
         self,
@@ -103,8 +113,10 @@ class EmotionPlot(anywidget.AnyWidget):
         title: str = "",
         interactive: bool | None = None,
         renderer: str = "browser",
+        theme: str = "auto",
     ) -> None:
         super().__init__(
+            theme=theme,
             renderer=renderer,
             style=style,
             max_fps=max_fps,
@@ -136,15 +148,22 @@ class EmotionPlot(anywidget.AnyWidget):
         self._coalesced = 0
         self._blits = 0
         self._static_renders = 0
+        self._static_png = b""
+        """The saved copy (display bundle): drawn in the saved theme, which the live view's
+        theme may differ from."""
         self._wall_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
         self._cpu_ms: deque[float] = deque(maxlen=_TIMINGS_KEPT)
         self._pager = AxisPager()
+        self._page_dark: bool | None = None
+        self._display_id: str | None = None
         self._unsubscribe: Callable[[], None] = self.timeline.on_change(self._on_data)
         self.observe(
             self._on_option,
-            names=["style", "window", "top", "title", "width", "height", "renderer"],
+            names=["style", "window", "top", "title", "width", "height", "renderer", "theme"],
         )
         self.on_msg(self._on_front_end_msg)
+        if self.session is not None and hasattr(self.session, "observe"):
+            self.session.observe(self._on_session_state, names=["state"])
 
     # ------------------------------------------------------------------ scheduling
 
@@ -152,8 +171,28 @@ class EmotionPlot(anywidget.AnyWidget):
         self._on_data()  # a new size reaches the renderer in its own thread (_render)
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("kind") == "ready":
+        if not isinstance(content, dict):
+            return
+        if content.get("kind") == "ready":
             self._on_data()  # a new view: send it the current frame
+        elif content.get("kind") == "theme" and content.get("dark") in (True, False):
+            dark = bool(content["dark"])
+            changed, self._page_dark = dark != self._page_dark, dark
+            if changed and not self._in_browser:
+                self._on_data()  # kernel-rendered PNGs follow the page (the canvas does itself)
+
+    def _on_session_state(self, change: dict[str, Any]) -> None:
+        ended = change["new"] in ("disconnected", "error") and change["old"] != change["new"]
+        if ended and self._display_id is not None:
+            self.snapshot()
+
+    def _live_theme(self) -> str:
+        if self.theme != "auto":
+            return str(self.theme)
+        return "dark" if self._page_dark else "light"
+
+    def _saved_theme(self) -> str:
+        return "dark" if self.theme == "dark" else "light"
 
     @property
     def _in_browser(self) -> bool:
@@ -250,6 +289,7 @@ class EmotionPlot(anywidget.AnyWidget):
             self._renderer = LiveRenderer(self.width, self.height)
         elif self._renderer.size != (self.width, self.height):
             self._renderer.resize(self.width, self.height)
+        self._renderer.set_theme(self._live_theme())
         return self._renderer.render(
             snapshot,
             style=self.style,
@@ -262,7 +302,18 @@ class EmotionPlot(anywidget.AnyWidget):
         """Draw now in the calling thread and return the PNG (redraws are automatic while a
         loop runs; this is for scripts and saving)."""
         self._sync_render()
-        return self.image
+        return self._static_png
+
+    def snapshot(self) -> bytes:
+        """Redraw the static copy from the data now and update every display of this plot, so
+        a saved, exported or headless-executed notebook shows it. Called by itself when the
+        followed session ends; call it at the end of a notebook that feeds a timeline itself.
+        Returns the PNG."""
+        self._sync_render()
+        if self._display_id is not None and not self._interactive:
+            data, metadata = self._bundle()
+            _update_display(data, metadata, self._display_id)
+        return self._static_png
 
     def _draw_interactive(self, snapshot: EmotionTimeline) -> None:
         from .draw import draw_timeline
@@ -330,16 +381,30 @@ class EmotionPlot(anywidget.AnyWidget):
             if m.get("text")
         ]
 
+    def _ipython_display_(self) -> None:
+        """Display under a display id, so :meth:`snapshot` can replace the static copy."""
+        from IPython.display import display
+
+        if self._display_id is None:
+            self._display_id = f"nextevi-emotion-plot-{uuid.uuid4().hex}"
+        data, metadata = self._bundle()
+        display(data, metadata=metadata, raw=True, display_id=self._display_id)  # type: ignore[no-untyped-call]
+
+    def _bundle(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        bundle = self._repr_mimebundle_()
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle, None)
+        return dict(data or {}), dict(meta or {})
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         if self._interactive:
             return self._canvas().canvas._repr_mimebundle_(**kwargs)
-        if self._dirty or not self.image:
+        if self._dirty or not self._static_png:
             self._sync_render()
         bundle = super()._repr_mimebundle_(**kwargs)
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, None)
         data = dict(data or {})
         lines = self.transcript_lines()
-        png_b64 = base64.b64encode(self.image).decode("ascii")
+        png_b64 = base64.b64encode(self._static_png).decode("ascii")
         data["image/png"] = png_b64
         data["text/plain"] = "\n".join([self.alt, *lines])
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
@@ -351,21 +416,29 @@ class EmotionPlot(anywidget.AnyWidget):
         return (data, meta) if meta is not None else data
 
     def _sync_render(self) -> None:
-        """Draw for a display bundle, on a renderer of its own (a background redraw may be
-        using the shared one)."""
-        result = PngRenderer(self.width, self.height).render(
+        """Draw the saved copy for a display bundle, on a renderer of its own (a background
+        redraw may be using the shared one). It is the live image too when the themes agree."""
+        theme = self._saved_theme()
+        result = PngRenderer(self.width, self.height, theme=theme).render(
             self.timeline.snapshot(),
             style=self.style,
             top=self.top,
             window=self.window,
             title=self.title or None,
         )
+        self._static_png = result.png
         self._dirty = False
-        self._publish(result, live=False)
+        if theme == self._live_theme():
+            self._publish(result, live=False)
+        else:
+            self._static_renders += 1
+            self._on_data()  # the view keeps an image in the page's theme
 
     def close(self) -> None:
         """Stop following the data and release the render thread."""
         self._unsubscribe()
+        if self.session is not None and hasattr(self.session, "unobserve"):
+            self.session.unobserve(self._on_session_state, names=["state"])
         if self.session is not None:
             self.timeline.detach()
         if self._timer is not None:
@@ -375,3 +448,29 @@ class EmotionPlot(anywidget.AnyWidget):
             self._executor.shutdown(wait=False)
             self._executor = None
         super().close()
+
+
+def _update_display(data: dict[str, Any], metadata: dict[str, Any], display_id: str) -> None:
+    """``update_display`` now and once more at the end of the cell that runs next (or now).
+
+    A session usually ends in its background task, whose messages carry the header of the cell
+    that started it, long finished; clients record display updates only for the running cell
+    (nbclient drops the others), so a headless run would keep the empty plot. IPython's
+    ``post_run_cell`` event runs inside a cell, with that cell's header."""
+    from IPython import get_ipython
+    from IPython.display import update_display
+
+    def publish(*_args: Any) -> None:
+        update_display(data, metadata=metadata, raw=True, display_id=display_id)  # type: ignore[no-untyped-call]
+
+    publish()
+    shell = get_ipython()
+    events = getattr(shell, "events", None)
+    if events is None:
+        return
+
+    def once(*args: Any) -> None:
+        events.unregister("post_run_cell", once)
+        publish(*args)
+
+    events.register("post_run_cell", once)

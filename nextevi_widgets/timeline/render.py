@@ -24,6 +24,7 @@ from PIL import Image
 from .core import EmotionTimeline
 from .draw import View, draw_data, draw_frame, plan_view
 from .paging import AxisPager
+from .theme import apply_theme, is_transparent
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -48,10 +49,14 @@ class RenderResult:
 class PngRenderer:
     """Draws timelines on one reusable Figure. Use it from a single thread at a time."""
 
-    def __init__(self, width: int = 720, height: int = 260, dpi: int = 100) -> None:
+    def __init__(
+        self, width: int = 720, height: int = 260, dpi: int = 100, *, theme: str = "light"
+    ) -> None:
         self.dpi = dpi
         self.size = (width, height)
         """The requested size in pixels."""
+        self.theme = theme
+        """``light`` (opaque white) or ``dark`` (light text on a transparent figure)."""
         self.figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
         # Any: the Agg canvas's drawing and blitting methods carry no type hints.
         self.canvas: Any = FigureCanvasAgg(self.figure)
@@ -74,6 +79,7 @@ class PngRenderer:
         ax = self._fresh_axes()
         draw_frame(ax, timeline, view, title=title)
         draw_data(ax, timeline, view)
+        apply_theme(self.figure, self.theme)
         self.canvas.draw()
         return _result(self._png(), wall, cpu)
 
@@ -90,7 +96,9 @@ class PngRenderer:
         width, height = self.canvas.get_width_height()
         image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw")
         out = io.BytesIO()
-        image.convert("RGB").save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
+        if not is_transparent(self.theme):
+            image = image.convert("RGB")
+        image.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
         return out.getvalue()
 
 
@@ -98,8 +106,10 @@ class LiveRenderer(PngRenderer):
     """A :class:`PngRenderer` for repeated redraws of a growing timeline: paged x axis, and
     blitting of the line style onto a kept background while the frame is unchanged."""
 
-    def __init__(self, width: int = 720, height: int = 260, dpi: int = 100) -> None:
-        super().__init__(width, height, dpi)
+    def __init__(
+        self, width: int = 720, height: int = 260, dpi: int = 100, *, theme: str = "light"
+    ) -> None:
+        super().__init__(width, height, dpi, theme=theme)
         self.pager = AxisPager()
         self._frame_key: tuple[Any, ...] | None = None
         self._chrome_key: tuple[Any, ...] | None = None
@@ -128,6 +138,13 @@ class LiveRenderer(PngRenderer):
         super().resize(width, height)
         self._frame_key = None
         self._chrome_key = None
+
+    def set_theme(self, theme: str) -> None:
+        if theme != self.theme:
+            self.theme = theme
+            self._frame_key = None
+            self._chrome_key = None
+            self._ax = None  # new axes: the kept frame has the old colours
 
     def render(
         self,
@@ -164,12 +181,14 @@ class LiveRenderer(PngRenderer):
             self._ax = self._fresh_axes()
             draw_frame(self._ax, timeline, view, title=title)
             self._data_artists = draw_data(self._ax, timeline, view)
+            apply_theme(self.figure, self.theme)  # after the heatmap's colour bar
             self.canvas.draw()
             return
         chrome_key = (view.style, view.labels, self.canvas.get_width_height())
         if self._ax is None or chrome_key != self._chrome_key:
             ax = self._ax = self._fresh_axes()
             draw_frame(ax, timeline, view, title=title)
+            apply_theme(self.figure, self.theme)
             # What changes with the page or title is left out of the chrome image (animated
             # artists are skipped by canvas.draw) and drawn over it below, in the order a full
             # draw would use: x axis (ticks, labels, grid), then spines, then the title.
@@ -186,6 +205,7 @@ class LiveRenderer(PngRenderer):
                 artist.remove()
             ax.set_xlim(view.x0, view.x1)
             ax.set_title(title or "", fontsize=10)
+            apply_theme(self.figure, self.theme)  # the new page's ticks and grid lines
             self.canvas.restore_region(self._chrome)
         for artist in self._page_artists:
             ax.draw_artist(artist)

@@ -91,3 +91,28 @@ def test_a_malformed_frame_is_reported_and_the_last_frame_kept(
         what="the error text",
     )
     assert color_near(page, x, y, JOY) < 60  # still the last good frame
+
+
+def test_no_line_is_drawn_across_a_silence(page: Any, open_notebook: Opener) -> None:
+    """Two utterances 20 s apart: joy is drawn in each, and nothing on the straight line a
+    plot that interpolated would draw between them."""
+    cells = [
+        "from nextevi_widgets.timeline import EmotionPlot, EmotionTimeline\n"
+        "timeline = EmotionTimeline()\n"
+        "timeline.add_turn('user', 1.0, 5.0)\n"
+        "for k in range(9):\n"
+        "    timeline.add(1.0 + 0.5 * k, {'joy': 0.2})\n"
+        "timeline.add_turn('user', 25.0, 29.0)\n"
+        "for k in range(9):\n"
+        "    timeline.add(25.0 + 0.5 * k, {'joy': 0.9})\n"
+        f"plot = EmotionPlot(timeline, width={WIDTH}, height={HEIGHT})\n"
+        "plot",
+    ]
+    nb = open_notebook(page, cells, widget_selector=CANVAS)
+    x, y = to_canvas(nb, 3.0, 0.2)
+    wait_for(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the first utterance")
+    x, y = to_canvas(nb, 27.0, 0.9)
+    assert color_near(page, x, y, JOY) < 60
+    for t in (8.0, 15.0, 22.0):  # where the interpolated line from (5, 0.2) to (25, 0.9) runs
+        x, y = to_canvas(nb, t, 0.2 + 0.7 * (t - 5.0) / 20.0)
+        assert color_near(page, x, y, JOY) > 150, t

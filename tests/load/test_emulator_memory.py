@@ -1,6 +1,6 @@
 """Load: the emulator's memory stays flat under connection churn.
 
-A real emulator process (``default`` profile: PocketSphinx in two recognition worker processes)
+A real emulator process (``lite`` profile: PocketSphinx in two recognition worker processes)
 serves 200 real WebSocket connections in waves. In every wave some connections speak (espeak-ng
 sentences, so the recognisers really decode): some finish their turn and hang up during the
 reply, some hang up mid-sentence; the others stay silent (sending nothing, or silent audio, or
@@ -186,7 +186,7 @@ def quiet(stats: dict[str, Any]) -> bool:
 def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorProcess]:
     monkeypatch.delenv("NEXTEVI_EMULATOR_LLM_BASE_URL", raising=False)  # rule-based replies
     args = ["--stt-workers", str(STT_WORKERS), "--max-connections", str(PER_WAVE)]
-    with EmulatorProcess(profile="default", preload=True, extra_args=args) as emu:
+    with EmulatorProcess(profile="lite", preload=True, extra_args=args) as emu:
         yield emu
 
 
