@@ -32,6 +32,7 @@ from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 
 from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
+from ._session.held_audio import HeldAudio
 from ._session.latency import LatencyTracker
 from ._session.options import split_options
 from ._session.playback import PlaybackTracker
@@ -159,6 +160,7 @@ class VoiceSession(HasTraits):
         self._listeners: list[EventListener] = []
         self._sinks: list[tuple[ChunkSink, StopSink]] = []
         self._pending_texts: deque[str] = deque(maxlen=100)
+        self._held_audio = HeldAudio()
         self._at: float | None = None
         self._last_voiced: float | None = None
         self._book = StatsBook()
@@ -334,14 +336,19 @@ class VoiceSession(HasTraits):
         seq: int | None = None,
     ) -> None:
         """Send one microphone frame (PCM16 LE mono 24 kHz bytes, or int16/float samples).
-        Never blocks: when the client's queue is full or the session is not connected, the
-        frame is dropped and counted in ``stats["frames_dropped"]``."""
+        Never blocks. While the session is ``connecting``, frames are held (up to 5 s, the
+        oldest dropped beyond that) and sent in order once connected; while ``reconnecting``
+        the client queues them. A frame that cannot be sent or held (the session is not
+        started, or a queue is full) is dropped and counted in ``stats["frames_dropped"]``."""
         if self._off_loop(self.send_audio, pcm, t_capture=t_capture, seq=seq):
             return
         data = self._pcm_bytes(pcm)
         client = self._client
         sent = False
-        if client is not None and self.state in ("connected", "reconnecting"):
+        if self.state == "connecting":
+            self._book.frames_dropped += self._held_audio.put(data)
+            sent = True
+        elif client is not None and self.state in ("connected", "reconnecting"):
             try:
                 client.send_audio_nowait(data)
                 sent = True
@@ -414,6 +421,22 @@ class VoiceSession(HasTraits):
         client = self._client
         if client is not None and self.state == "connected":
             self._spawn(client.interrupt(), "interrupt")
+
+    def _flush_held_audio(self) -> None:
+        """Send the audio held while connecting, oldest first (before anything newer)."""
+        client = self._client
+        if client is None:
+            return
+        for frame in self._held_audio.drain():
+            try:
+                client.send_audio_nowait(frame)
+            except Exception:
+                logger.debug("send_audio_nowait failed", exc_info=True)
+                self._book.frames_dropped += 1
+
+    def _drop_held_audio(self) -> None:
+        """The session stopped before connecting: what was held is lost (and counted)."""
+        self._book.frames_dropped += self._held_audio.clear()
 
     def _flush_pending_texts(self) -> None:
         client = self._client

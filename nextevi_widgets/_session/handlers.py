@@ -99,6 +99,7 @@ class EventHandlers:
 
     def on_connected(self, connection_id: str | None) -> None:
         s = self.s
+        s._flush_held_audio()  # speech captured while connecting goes first, in order
         s._set(state="connected")
         if connection_id:
             s._set(connection_id=connection_id)
