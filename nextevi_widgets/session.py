@@ -37,6 +37,7 @@ from ._session.latency import LatencyTracker
 from ._session.options import split_options
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
+from ._session.replies import PLAYBACK_BLOCKING_CODES
 from ._session.runner import close_session, run_session
 from ._session.stats import StatsBook
 from ._session.streaming import stream_file
@@ -161,6 +162,7 @@ class VoiceSession(HasTraits):
         self._sinks: list[tuple[ChunkSink, StopSink]] = []
         self._pending_texts: deque[str] = deque(maxlen=100)
         self._held_audio = HeldAudio()
+        self._player_blocked: set[str] = set()
         self._at: float | None = None
         self._last_voiced: float | None = None
         self._book = StatsBook()
@@ -544,10 +546,30 @@ class VoiceSession(HasTraits):
         self._events.replies.on_queue_level(float(queued_ms), self._now())
 
     def report_client_error(self, code: str, message: str) -> None:
-        """A front-end problem (mic denied, insecure origin...) shown in ``last_error``."""
+        """A front-end problem (mic denied, insecure origin...) shown in ``last_error``. A
+        problem that means the player cannot play (``audio_suspended``, ``playback_error``,
+        ``insecure_origin``, ``no_audio_worklet``) also stops the session from counting the
+        assistant as audible until :meth:`clear_client_error`."""
         if self._off_loop(self.report_client_error, code, message):
             return
         self._set(last_error=self._scrub(f"{code}: {message}"[:2000]))
+        if code in PLAYBACK_BLOCKING_CODES:
+            self._player_blocked.add(code)
+            self._events.replies.on_player_blocked()
+
+    def clear_client_error(self, code: str) -> None:
+        """The front end's problem ``code`` is gone: drop it from ``last_error`` (when it is
+        still the latest error) and, for a playback problem, count on the player again."""
+        if self._off_loop(self.clear_client_error, code):
+            return
+        self._player_blocked.discard(code)
+        if self.last_error.startswith(f"{code}: "):
+            self._set(last_error="")
+
+    @property
+    def player_blocked(self) -> bool:
+        """True while a front end reports that it cannot play the assistant's voice."""
+        return bool(self._player_blocked)
 
     # ------------------------------------------------------------------ events
 
