@@ -11,12 +11,14 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ._lab import CHROMIUM, LabNotebook, chromium_args
+from ._lab import CHROMIUM, JupyterLab, LabNotebook, chromium_args, wait_for
+from .conftest import INSECURE_HOST
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,9 +54,44 @@ def speech_wav(path: Path, text: str, *, lead: float = 0.3, tail: float = 4.0) -
     return path
 
 
-def launch(playwright_instance: Any, wav: Path | None, *, fake_ui: bool = True) -> Any:
+def launch(
+    playwright_instance: Any, wav: Path | None, *, fake_ui: bool = True, extra: tuple[str, ...] = ()
+) -> Any:
     return playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(wav, fake_ui=fake_ui)
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*chromium_args(wav, fake_ui=fake_ui), *extra],
+    )
+
+
+NO_MIC_HINT = (
+    "Without a microphone: type in the box below, or stream a WAV file from Python with "
+    "chat.session.send_file(path)."
+)
+
+
+def chat_cells(options: str) -> list[str]:
+    return [f"from nextevi_widgets import VoiceChat\nchat = VoiceChat({options})\nchat"]
+
+
+def error_text(nb: LabNotebook) -> str:
+    box = nb.widget().locator(".nvc-error")
+    box.wait_for(state="visible", timeout=30_000)
+    return box.inner_text()
+
+
+def say(nb: LabNotebook, text: str) -> None:
+    field = nb.widget().locator(".nvc-say-input")
+    field.fill(text)
+    field.press("Enter")
+
+
+def assistant_replies(nb: LabNotebook, count: int) -> None:
+    nb.wait_until(
+        f"sum(m['role'] == 'assistant' and bool(m['text'].strip()) for m in chat.messages)"
+        f" >= {count}",
+        timeout=90,
+        what=f"{count} assistant replies",
     )
 
 
@@ -126,3 +163,177 @@ def test_speech_before_the_connection_is_ready_is_transcribed_whole(
         assert nb.probe("chat.session.stats['frames_sent']") >= len(nb.probe("early"))
     finally:
         nb.execute("gate.set(); gate_server.close(); emu.stop()")
+
+
+# --------------------------------------------------------------------------- insecure origin
+
+
+@dataclass
+class RenamedLab(JupyterLab):
+    """The same JupyterLab, opened in the browser under another host name."""
+
+    page_host: str = ""
+
+    def lab_url(self, notebook: str) -> str:
+        return super().lab_url(notebook).replace("127.0.0.1", self.page_host, 1)
+
+
+def test_an_insecure_origin_says_so_on_the_first_click_and_only_once(
+    playwright_instance: Any, jupyter_lab: JupyterLab, fake_mic_wav: Path
+) -> None:
+    browser = launch(
+        playwright_instance,
+        fake_mic_wav,
+        extra=(
+            f"--host-resolver-rules=MAP {INSECURE_HOST} 127.0.0.1",
+            "--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable",
+        ),
+    )
+    lab = RenamedLab(**vars(jupyter_lab), page_host=INSECURE_HOST)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    nb = LabNotebook(lab, page, "insecure_origin.ipynb", chat_cells("config_id='deterministic'"))
+    try:
+        nb.open_and_run()
+        assert page.evaluate("() => window.isSecureContext") is False
+        origin = page.evaluate("() => location.origin")
+        assert origin.startswith(f"http://{INSECURE_HOST}:")
+        expected = (
+            "The browser allows the microphone and the audio player only on secure pages "
+            f"(https:// or http://localhost), and {origin} is not one. Open Jupyter through "
+            "https, or through an SSH tunnel to localhost (ssh -L 8888:localhost:8888 host). "
+            "Until then, type in the box below (replies show as text), or stream a WAV file "
+            "from Python with chat.session.send_file(path)."
+        )
+        nb.widget().locator(".nvc-mic").click()  # the first click
+        assert error_text(nb) == expected
+        # The kernel holds its copy; the page does not show it a second time.
+        nb.wait_until("chat.last_error.startswith('insecure_origin: ')", timeout=30)
+        # A typed conversation works; its replies cannot play and the kernel knows it.
+        say(nb, "hello there")
+        assistant_replies(nb, 1)
+        assert nb.probe("chat.session.player_blocked") is True
+        assert error_text(nb) == expected
+    finally:
+        nb.shutdown()
+        browser.close()
+
+
+# --------------------------------------------------------------------------- denied microphone
+
+
+def test_a_denied_microphone_says_so_once_and_clears_after_a_typed_conversation(
+    playwright_instance: Any, open_notebook: Opener, fake_mic_wav: Path
+) -> None:
+    browser = launch(playwright_instance, fake_mic_wav, fake_ui=False)
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[]).new_page()
+    try:
+        nb = open_notebook(page, chat_cells("config_id='deterministic'"))
+        nb.widget().locator(".nvc-mic").click()
+        expected = (
+            "Microphone access was denied. Allow it for this site (the microphone icon in the "
+            f"address bar), then press Mic on again. {NO_MIC_HINT}"
+        )
+        assert error_text(nb) == expected
+        nb.wait_until("chat.last_error.startswith('mic_denied: ')", timeout=30)
+        assert error_text(nb) == expected  # not twice, not prefixed
+        say(nb, "hello there")
+        assistant_replies(nb, 1)
+        nb.widget().locator(".nvc-error").wait_for(state="hidden", timeout=30_000)
+        assert nb.wait_until("chat.last_error == ''", timeout=30) is True
+    finally:
+        browser.close()
+
+
+# --------------------------------------------------------------------------- no audio output
+
+# Every AudioContext stays suspended and resume() never settles: a machine without a working
+# audio device, as Firefox behaves without one.
+NEVER_STARTS = """
+(() => {
+  const Real = window.AudioContext;
+  if (!Real) return;
+  class NeverStarts extends Real {
+    constructor(options) {
+      super(options);
+      void super.suspend();
+    }
+    resume() {
+      return new Promise(() => undefined);
+    }
+  }
+  window.AudioContext = NeverStarts;
+})();
+"""
+
+
+def test_audio_that_never_starts_is_reported_and_the_kernel_stops_counting_it_as_heard(
+    page: Any, open_notebook: Opener
+) -> None:
+    page.context.add_init_script(NEVER_STARTS)
+    nb = open_notebook(page, chat_cells("config_id='deterministic', echo_strategy='headphones'"))
+    say(nb, "hello there")
+    no_output = (
+        "The assistant's voice cannot play: the browser has not started audio output (the "
+        "audio context is suspended). Click the widget to allow sound; if that does not help, "
+        "check that the computer has a working audio output device. Replies still show as text."
+    )
+    assert error_text(nb) == no_output
+    assert nb.wait_until("chat.session.player_blocked", timeout=30) is True
+    assert nb.probe("chat.session.is_assistant_speaking") is False
+    nb.execute(
+        "speaking = []\n"
+        "chat.session.observe(lambda c: speaking.append(c['new']), "
+        "names=['is_assistant_speaking'])"
+    )
+    say(nb, "tell me more")
+    assistant_replies(nb, 2)
+    nb.wait_until("chat.stats.get('tts_chunks', 0) > 0", timeout=30)
+    assert nb.probe("speaking") == []  # replies arrive, nobody hears them, nobody pretends
+    # The microphone's context does not start either: Mic on, no audio, and the page says so.
+    nb.widget().locator(".nvc-mic").click()
+    no_input = (
+        "The microphone is on but no audio arrives (the browser has not started audio input; "
+        "the audio context is suspended). Check that the computer has a working audio device, "
+        f"then press Mic off and Mic on again. {NO_MIC_HINT}"
+    )
+    wait_for(
+        lambda: error_text(nb) == f"{no_output}\n{no_input}",
+        timeout=30,
+        what="both audio problems shown",
+    )
+    nb.wait_until("chat.last_error.startswith('mic_silent: ')", timeout=30)
+    assert error_text(nb) == f"{no_output}\n{no_input}"
+
+
+# --------------------------------------------------------------------------- two views
+
+
+def test_two_views_clicked_in_one_tick_end_with_one_capturing(
+    page: Any, open_notebook: Opener
+) -> None:
+    nb = open_notebook(
+        page,
+        [*chat_cells("config_id='deterministic', echo_strategy='headphones'"), "display(chat)"],
+    )
+    views = page.locator(".nextevi-voice-chat")
+    wait_for(lambda: views.count() == 2, timeout=30, what="two views")
+    page.evaluate(
+        """() => {
+          const buttons = document.querySelectorAll('.nextevi-voice-chat .nvc-mic');
+          buttons[0].click();
+          buttons[1].click();
+        }"""
+    )
+
+    def settled() -> tuple[str, str] | None:
+        states = [views.nth(i).get_attribute("data-capture") for i in range(2)]
+        if sorted(states) != ["elsewhere", "on"]:
+            return None
+        owner = views.nth(states.index("on")).get_attribute("data-view-id")
+        return (owner, nb.probe("chat.capture_view")) if owner else None
+
+    owner, claimed = wait_for(settled, timeout=60, what="one view capturing")
+    assert claimed == owner
+    assert nb.probe("chat.mic_enabled") is True
+    sent = nb.wait_until("chat.stats.get('frames_sent', 0)", timeout=60, what="frames")
+    nb.wait_until(f"chat.stats.get('frames_sent', 0) > {sent}", timeout=30, what="more frames")
