@@ -236,6 +236,19 @@ describe("Controller with two views of one model", () => {
     expect(fake.model.get("mic_enabled")).toBe(true);
   });
 
+  it("claims again when the kernel ends on another view of the same page", async () => {
+    const fake = fakeModel({});
+    const controller = newController(fake.model, fakeBackend().backend);
+    controller.addView("a");
+    controller.addView("b");
+    await controller.startCapture("b", true);
+    fake.kernelSet("capture_view", "a"); // a claim of "a" the kernel handled last
+    expect(controller.captureOwner).toBe("b");
+    expect(fake.sent.at(-1)!.msg).toEqual({ kind: "capture_state", capturing: true, view_id: "b", take_over: true });
+    fake.kernelSet("capture_view", "b");
+    expect(fake.sent.filter((s) => s.msg.kind === "capture_state")).toHaveLength(2);
+  });
+
   it("still stops when a view of another page takes the microphone", async () => {
     const fake = fakeModel({});
     const audio = fakeBackend();

@@ -452,11 +452,16 @@ export class Controller {
 
   private onCaptureView = (): void => {
     const claimed = this.model.get("capture_view");
-    // Only a view of another page (tab, window) takes the microphone away. A local view id
-    // here is the kernel catching up with claims this controller already settled (two views
-    // clicked in one tick): its latest claim follows.
-    if (this.capturing && claimed !== "" && claimed !== this.captureOwner && !this.views.includes(claimed)) {
-      void this.stopCapture(false);
+    const owner = this.captureOwner;
+    if (this.capturing && owner !== null && claimed !== owner) {
+      if (claimed !== "" && !this.views.includes(claimed)) {
+        // A view of another page (tab, window) took the microphone.
+        void this.stopCapture(false);
+      } else {
+        // Empty or a view of this page: the kernel is behind the claims this page settled
+        // (two views clicked in one tick). Claim again, so the kernel ends where the page is.
+        this.send({ kind: "capture_state", capturing: true, view_id: owner, take_over: true });
+      }
     }
     this.notify();
   };

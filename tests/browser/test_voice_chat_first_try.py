@@ -313,7 +313,14 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
 ) -> None:
     nb = open_notebook(
         page,
-        [*chat_cells("config_id='deterministic', echo_strategy='headphones'"), "display(chat)"],
+        [
+            *chat_cells("config_id='deterministic', echo_strategy='headphones'"),
+            "display(chat)",
+            "from nextevi_widgets._widget.chat import VoiceChat as _VC\n"
+            "claims = []\n"
+            "_orig = _VC._HANDLERS['capture_state']\n"
+            "_VC._HANDLERS['capture_state'] = lambda s, c, b: (claims.append(dict(c)), _orig(s, c, b))",
+        ],
     )
     views = page.locator(".nextevi-voice-chat")
     wait_for(lambda: views.count() == 2, timeout=30, what="two views")
@@ -325,14 +332,21 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
         }"""
     )
 
+    seen: list[object] = []
+
     def settled() -> tuple[str, str] | None:
         states = [views.nth(i).get_attribute("data-capture") for i in range(2)]
-        if sorted(states) != ["elsewhere", "on"]:
+        ids = [views.nth(i).get_attribute("data-view-id") for i in range(2)]
+        seen[:] = [states, ids, nb.probe("[chat.capture_view, chat.mic_enabled, claims]")]
+        if sorted(states) != ["elsewhere", "on"]:  # type: ignore[type-var]
             return None
-        owner = views.nth(states.index("on")).get_attribute("data-view-id")
+        owner = ids[states.index("on")]
         return (owner, nb.probe("chat.capture_view")) if owner else None
 
-    owner, claimed = wait_for(settled, timeout=60, what="one view capturing")
+    try:
+        owner, claimed = wait_for(settled, timeout=60, what="one view capturing")
+    except TimeoutError as exc:
+        raise AssertionError(f"views (capture, id) and kernel (capture_view, mic): {seen}") from exc
     assert claimed == owner
     assert nb.probe("chat.mic_enabled") is True
     sent = nb.wait_until("chat.stats.get('frames_sent', 0)", timeout=60, what="frames")
