@@ -319,7 +319,8 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
             "from nextevi_widgets._widget.chat import VoiceChat as _VC\n"
             "claims = []\n"
             "_orig = _VC._HANDLERS['capture_state']\n"
-            "_VC._HANDLERS['capture_state'] = lambda s, c, b: (claims.append(dict(c)), _orig(s, c, b))",
+            "_VC._HANDLERS['capture_state'] = "
+            "lambda s, c, b: (claims.append(dict(c)), _orig(s, c, b))",
         ],
     )
     views = page.locator(".nextevi-voice-chat")
