@@ -453,13 +453,13 @@ export class Controller {
   private onCaptureView = (): void => {
     const claimed = this.model.get("capture_view");
     const owner = this.captureOwner;
-    if (this.capturing && owner !== null && claimed !== owner) {
-      if (claimed !== "" && !this.views.includes(claimed)) {
+    if (this.capturing && owner !== null && claimed !== "" && claimed !== owner) {
+      if (!this.views.includes(claimed)) {
         // A view of another page (tab, window) took the microphone.
         void this.stopCapture(false);
       } else {
-        // Empty or a view of this page: the kernel is behind the claims this page settled
-        // (two views clicked in one tick). Claim again, so the kernel ends where the page is.
+        // Another view of this page: the kernel is behind the claims this page settled (two
+        // views clicked in one tick). Claim again, so the kernel ends where the page is.
         this.send({ kind: "capture_state", capturing: true, view_id: owner, take_over: true });
       }
     }
