@@ -6,7 +6,10 @@ export type ClientErrorCode =
   | "mic_denied"
   | "no_audio_worklet"
   | "no_media_devices"
-  | "audio_error";
+  | "audio_error"
+  | "playback_error"
+  | "audio_suspended"
+  | "mic_silent";
 
 // Browser -> kernel
 
@@ -64,6 +67,12 @@ export interface ClientErrorMsg {
   message: string;
 }
 
+/** The page's problem with this code is gone (the kernel drops its copy of the message). */
+export interface ClientErrorClearedMsg {
+  kind: "client_error_cleared";
+  code: ClientErrorCode;
+}
+
 export interface UiActionMsg {
   kind: "ui_action";
   action: "connect" | "disconnect" | "interrupt" | "say";
@@ -83,6 +92,7 @@ export type BrowserMessage =
   | PlaybackStartedMsg
   | PlaybackStatsMsg
   | ClientErrorMsg
+  | ClientErrorClearedMsg
   | UiActionMsg
   | CaptureStateMsg;
 

@@ -19,6 +19,7 @@ __all__ = [
     "AudioFrameMsg",
     "BrowserMessage",
     "CaptureStateMsg",
+    "ClientErrorClearedMsg",
     "ClientErrorMsg",
     "KernelMessage",
     "PlayAudioMsg",
@@ -32,11 +33,28 @@ __all__ = [
 ]
 
 ClientErrorCode = Literal[
-    "insecure_origin", "mic_denied", "no_audio_worklet", "no_media_devices", "audio_error"
+    "insecure_origin",
+    "mic_denied",
+    "no_audio_worklet",
+    "no_media_devices",
+    "audio_error",
+    "playback_error",
+    "audio_suspended",
+    "mic_silent",
 ]
 CLIENT_ERROR_CODES: frozenset[str] = frozenset(
-    {"insecure_origin", "mic_denied", "no_audio_worklet", "no_media_devices", "audio_error"}
+    {
+        "insecure_origin",
+        "mic_denied",
+        "no_audio_worklet",
+        "no_media_devices",
+        "audio_error",
+        "playback_error",
+        "audio_suspended",
+        "mic_silent",
+    }
 )
+
 
 # Browser -> kernel ---------------------------------------------------------------------------
 
@@ -91,6 +109,13 @@ class ClientErrorMsg(TypedDict):
     message: str
 
 
+class ClientErrorClearedMsg(TypedDict):
+    """The page's problem with this code is gone (mic granted, sound started...)."""
+
+    kind: Literal["client_error_cleared"]
+    code: ClientErrorCode
+
+
 class UiActionMsg(TypedDict):
     kind: Literal["ui_action"]
     action: Literal["connect", "disconnect", "interrupt", "say"]
@@ -113,6 +138,7 @@ BrowserMessage = (
     | PlaybackStartedMsg
     | PlaybackStatsMsg
     | ClientErrorMsg
+    | ClientErrorClearedMsg
     | UiActionMsg
     | CaptureStateMsg
 )

@@ -32,10 +32,12 @@ from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 from ._session.alerts import Alerts
 from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
+from ._session.held_audio import HeldAudio
 from ._session.latency import LatencyTracker
 from ._session.options import split_options
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
+from ._session.replies import PLAYBACK_BLOCKING_CODES
 from ._session.runner import close_session, run_session
 from ._session.stats import StatsBook
 from ._session.streaming import stream_file
@@ -151,6 +153,8 @@ class VoiceSession(HasTraits):
         self._listeners: list[EventListener] = []
         self._sinks: list[tuple[ChunkSink, StopSink]] = []
         self._pending_texts: deque[str] = deque(maxlen=100)
+        self._held_audio = HeldAudio()
+        self._player_blocked: set[str] = set()
         self._at: float | None = None
         self._last_voiced: float | None = None
         self._book = StatsBook()
@@ -351,14 +355,19 @@ class VoiceSession(HasTraits):
         seq: int | None = None,
     ) -> None:
         """Send one microphone frame (PCM16 LE mono 24 kHz bytes, or int16/float samples).
-        Never blocks: when the client's queue is full or the session is not connected, the
-        frame is dropped and counted in ``stats["frames_dropped"]``."""
+        Never blocks. While the session is ``connecting``, frames are held (up to 5 s, the
+        oldest dropped beyond that) and sent in order once connected; while ``reconnecting``
+        the client queues them. A frame that cannot be sent or held (the session is not
+        started, or a queue is full) is dropped and counted in ``stats["frames_dropped"]``."""
         if self._off_loop(self.send_audio, pcm, t_capture=t_capture, seq=seq):
             return
         data = self._pcm_bytes(pcm)
         client = self._client
         sent = False
-        if client is not None and self.state in ("connected", "reconnecting"):
+        if self.state == "connecting":
+            self._book.frames_dropped += self._held_audio.put(data)
+            sent = True
+        elif client is not None and self.state in ("connected", "reconnecting"):
             try:
                 client.send_audio_nowait(data)
                 sent = True
@@ -433,6 +442,22 @@ class VoiceSession(HasTraits):
         client = self._client
         if client is not None and self.state == "connected":
             self._spawn(client.interrupt(), "interrupt")
+
+    def _flush_held_audio(self) -> None:
+        """Send the audio held while connecting, oldest first (before anything newer)."""
+        client = self._client
+        if client is None:
+            return
+        for frame in self._held_audio.drain():
+            try:
+                client.send_audio_nowait(frame)
+            except Exception:
+                logger.debug("send_audio_nowait failed", exc_info=True)
+                self._book.frames_dropped += 1
+
+    def _drop_held_audio(self) -> None:
+        """The session stopped before connecting: what was held is lost (and counted)."""
+        self._book.frames_dropped += self._held_audio.clear()
 
     def _flush_pending_texts(self) -> None:
         client = self._client
@@ -540,10 +565,30 @@ class VoiceSession(HasTraits):
         self._events.replies.on_queue_level(float(queued_ms), self._now())
 
     def report_client_error(self, code: str, message: str) -> None:
-        """A front-end problem (mic denied, insecure origin...) shown in ``last_error``."""
+        """A front-end problem (mic denied, insecure origin...) shown in ``last_error``. A
+        problem that means the player cannot play (``audio_suspended``, ``playback_error``,
+        ``insecure_origin``, ``no_audio_worklet``) also stops the session from counting the
+        assistant as audible until :meth:`clear_client_error`."""
         if self._off_loop(self.report_client_error, code, message):
             return
         self._alerts.show("client", self._scrub(f"{code}: {message}"[:2000]))
+        if code in PLAYBACK_BLOCKING_CODES:
+            self._player_blocked.add(code)
+            self._events.replies.on_player_blocked()
+
+    def clear_client_error(self, code: str) -> None:
+        """The front end's problem ``code`` is gone: drop it from ``last_error`` (when it is
+        still the alert shown) and, for a playback problem, count on the player again."""
+        if self._off_loop(self.clear_client_error, code):
+            return
+        self._player_blocked.discard(code)
+        if self._alerts.cause == "client" and self.last_error.startswith(f"{code}: "):
+            self._alerts.clear("client")
+
+    @property
+    def player_blocked(self) -> bool:
+        """True while a front end reports that it cannot play the assistant's voice."""
+        return bool(self._player_blocked)
 
     # ------------------------------------------------------------------ events
 

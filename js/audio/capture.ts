@@ -18,6 +18,7 @@ import {
   EnvironmentError,
   type EnvironmentProblem,
   graphProblem,
+  NO_MIC_HINT,
   problemFromMediaError,
 } from "./doctor";
 import { loadWorklet } from "./worklet-loader";
@@ -83,7 +84,7 @@ export class MicCapture {
     try {
       ctx = new AudioContext({ latencyHint: "interactive" });
     } catch (err) {
-      return fail({ code: "audio_error", message: `Could not create an AudioContext: ${String(err)}` }, err);
+      return fail(graphProblem(err), err);
     }
     void ctx.resume().catch(() => undefined);
 
@@ -122,6 +123,7 @@ export class MicCapture {
   }
 
   private static async build(ctx: AudioContext, stream: MediaStream): Promise<MicCapture> {
+    if (!ctx.audioWorklet) throw new Error("this AudioContext has no audioWorklet");
     await loadWorklet(ctx, CAPTURE_PROCESSOR, captureSource);
     const processorOptions: CaptureProcessorOptions = { targetRate: 24000, frameSamples: 480 };
     const source = ctx.createMediaStreamSource(stream);
@@ -160,7 +162,7 @@ export class MicCapture {
       });
     };
     const report = (message: string): void => {
-      if (!this.stopped) opts.onError({ code: "audio_error", message });
+      if (!this.stopped) opts.onError({ code: "audio_error", message: `${message} ${NO_MIC_HINT}` });
     };
     this.node.onprocessorerror = () => report("The audio capture processor failed.");
     for (const track of this.stream.getAudioTracks()) {
@@ -176,6 +178,11 @@ export class MicCapture {
   /** Half-duplex gate (silence while the assistant speaks), independent of mute. */
   setGated(gated: boolean): void {
     this.post({ type: "gate", gated });
+  }
+
+  /** The capture context's state: "running" when audio flows. */
+  get state(): string {
+    return this.ctx.state;
   }
 
   /** Sample rate of the capture context (the device's native rate). */

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ContextClock } from "./clock";
-import { checkEnvironment, EnvironmentError, type EnvironmentLike, problemFromMediaError } from "./doctor";
+import {
+  checkEnvironment,
+  checkPlayback,
+  EnvironmentError,
+  type EnvironmentLike,
+  NO_MIC_HINT,
+  problemFromMediaError,
+} from "./doctor";
 
 const fn = (): void => undefined;
 const good: EnvironmentLike = {
@@ -20,8 +27,25 @@ describe("checkEnvironment", () => {
     const p = checkEnvironment({ ...good, isSecureContext: false, location: { origin: "http://10.0.0.5:8888" } });
     expect(p?.code).toBe("insecure_origin");
     expect(p?.message).toContain("http://10.0.0.5:8888");
-    expect(p?.message).toMatch(/localhost/);
-    expect(p?.message).toMatch(/type messages/);
+    expect(p?.message).toMatch(/ssh -L 8888:localhost:8888/);
+    expect(p?.message).toMatch(/type in the box below/);
+  });
+
+  it("checks the secure context before anything else, for the mic and the player alike", () => {
+    // Chromium hides navigator.mediaDevices and AudioWorklet on insecure pages: the missing
+    // pieces must not be blamed.
+    const insecure: EnvironmentLike = {
+      isSecureContext: false,
+      location: { origin: "http://10.0.0.5:8888" },
+      navigator: {},
+      AudioContext: fn,
+    };
+    expect(checkEnvironment(insecure)?.code).toBe("insecure_origin");
+    expect(checkPlayback(insecure)).toEqual(checkEnvironment(insecure));
+    expect(checkPlayback(insecure)?.message).toMatch(/microphone and the audio player/);
+    expect(checkPlayback(good)).toBeNull();
+    const { AudioWorkletNode: _omit, ...noWorklet } = good;
+    expect(checkPlayback(noWorklet)?.code).toBe("no_audio_worklet");
   });
 
   it("points VS Code users to a browser", () => {
@@ -48,6 +72,19 @@ describe("problemFromMediaError", () => {
     expect(problemFromMediaError(err("OverconstrainedError"), good).message).toMatch(/selected device/);
     expect(problemFromMediaError(err("NotReadableError"), good).code).toBe("audio_error");
     expect(problemFromMediaError(new Error("boom"), good)).toMatchObject({ code: "audio_error" });
+  });
+
+  it("names the real button and gives the no-mic advice once", () => {
+    const p = problemFromMediaError(err("NotAllowedError"), good);
+    expect(p.message).toBe(
+      "Microphone access was denied. Allow it for this site (the microphone icon in the address bar), " +
+        `then press Mic on again. ${NO_MIC_HINT}`,
+    );
+    for (const name of ["NotAllowedError", "NotFoundError", "NotReadableError", "Whatever"]) {
+      const message = problemFromMediaError(err(name), good).message;
+      expect(message).not.toMatch(/\bStart\b/);
+      expect(message.split("type in the box below")).toHaveLength(2);
+    }
   });
 
   it("blames the origin when permission is refused on an insecure page", () => {

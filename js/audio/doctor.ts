@@ -8,7 +8,10 @@ export type EnvironmentProblemCode =
   | "mic_denied"
   | "no_audio_worklet"
   | "no_media_devices"
-  | "audio_error";
+  | "audio_error"
+  | "playback_error"
+  | "audio_suspended"
+  | "mic_silent";
 
 export interface EnvironmentProblem {
   code: EnvironmentProblemCode;
@@ -28,7 +31,13 @@ export class EnvironmentError extends Error {
   }
 }
 
-const FALLBACK = "You can still type messages, or send a WAV file from Python, instead of using the microphone.";
+/** The one piece of advice every microphone problem ends with (said once per message). */
+export const NO_MIC_HINT =
+  "Without a microphone: type in the box below, or stream a WAV file from Python with " +
+  "chat.session.send_file(path).";
+
+/** What still works when the assistant's voice cannot play. */
+const TEXT_ONLY = "Replies still show as text.";
 
 /** The parts of `window` the check reads; injectable so it can be tested without a browser. */
 export interface EnvironmentLike {
@@ -52,40 +61,55 @@ export function isVsCodeWebview(env: EnvironmentLike): boolean {
   );
 }
 
+function insecureOrigin(env: EnvironmentLike): EnvironmentProblem {
+  const origin = env.location?.origin ?? "this page";
+  return {
+    code: "insecure_origin",
+    message:
+      `The browser allows the microphone and the audio player only on secure pages (https:// or ` +
+      `http://localhost), and ${origin} is not one. Open Jupyter through https, or through an SSH ` +
+      `tunnel to localhost (ssh -L 8888:localhost:8888 host). Until then, type in the box below ` +
+      `(replies show as text), or stream a WAV file from Python with chat.session.send_file(path).`,
+  };
+}
+
+function noAudioWorklet(): EnvironmentProblem {
+  return {
+    code: "no_audio_worklet",
+    message:
+      `This browser lacks AudioWorklet support, which the microphone and the assistant's voice ` +
+      `need. Use a current Chrome, Edge, Firefox or Safari. ${NO_MIC_HINT} ${TEXT_ONLY}`,
+  };
+}
+
 /**
- * Returns the first reason microphone capture cannot work here, or null when it should.
- * Playback needs only AudioWorklet support (the `no_audio_worklet` problem).
+ * Returns the first reason microphone capture cannot work here, or null when it should. The
+ * secure context comes first: on an insecure page every later check fails for that reason.
  */
 export function checkEnvironment(env: EnvironmentLike = globalThis as EnvironmentLike): EnvironmentProblem | null {
-  const vscode = isVsCodeWebview(env);
-  if (env.isSecureContext === false) {
-    const origin = env.location?.origin ?? "this page";
-    return {
-      code: "insecure_origin",
-      message:
-        `The browser only allows the microphone on secure pages (https:// or http://localhost); ` +
-        `${origin} is not one. Open Jupyter through https or an SSH tunnel to localhost ` +
-        `(ssh -L 8888:localhost:8888 host). ${FALLBACK}`,
-    };
-  }
+  if (env.isSecureContext === false) return insecureOrigin(env);
   const getUserMedia = env.navigator?.mediaDevices?.getUserMedia;
   if (typeof getUserMedia !== "function") {
     return {
       code: "no_media_devices",
-      message: vscode
+      message: isVsCodeWebview(env)
         ? `VS Code notebooks do not give widgets access to the microphone (microsoft/vscode#119127). ` +
-          `Open the notebook in JupyterLab or Notebook in a browser for voice input. ${FALLBACK}`
+          `Open the notebook in JupyterLab or Notebook in a browser for voice input. ${NO_MIC_HINT}`
         : `This browser exposes no media devices (navigator.mediaDevices is missing), so the ` +
-          `microphone cannot be used here. ${FALLBACK}`,
+          `microphone cannot be used here. ${NO_MIC_HINT}`,
     };
   }
   if (typeof env.AudioContext !== "function" || typeof env.AudioWorkletNode !== "function") {
-    return {
-      code: "no_audio_worklet",
-      message:
-        `This browser lacks AudioWorklet support, which voice capture and playback need. ` +
-        `Use a current Chrome, Edge, Firefox or Safari. ${FALLBACK}`,
-    };
+    return noAudioWorklet();
+  }
+  return null;
+}
+
+/** Returns the first reason the assistant's voice cannot play here, or null when it should. */
+export function checkPlayback(env: EnvironmentLike = globalThis as EnvironmentLike): EnvironmentProblem | null {
+  if (env.isSecureContext === false) return insecureOrigin(env);
+  if (typeof env.AudioContext !== "function" || typeof env.AudioWorkletNode !== "function") {
+    return noAudioWorklet();
   }
   return null;
 }
@@ -110,12 +134,12 @@ export function problemFromMediaError(err: unknown, env: EnvironmentLike = globa
     case "NotAllowedError":
     case "PermissionDeniedError":
     case "SecurityError":
-      if (env.isSecureContext === false) return checkEnvironment(env)!;
+      if (env.isSecureContext === false) return insecureOrigin(env);
       return {
         code: "mic_denied",
         message:
-          `Microphone access was denied. Allow it for this site (the camera/microphone icon in ` +
-          `the address bar) and press Start again. ${FALLBACK}`,
+          `Microphone access was denied. Allow it for this site (the microphone icon in the ` +
+          `address bar), then press Mic on again. ${NO_MIC_HINT}`,
       };
     case "NotFoundError":
     case "DevicesNotFoundError":
@@ -124,17 +148,19 @@ export function problemFromMediaError(err: unknown, env: EnvironmentLike = globa
         code: "no_media_devices",
         message:
           `No usable microphone was found${name === "OverconstrainedError" ? " (the selected device is gone)" : ""}. ` +
-          `Connect one or pick another input device. ${FALLBACK}`,
+          `Connect one or pick another input device, then press Mic on again. ${NO_MIC_HINT}`,
       };
     case "NotReadableError":
     case "TrackStartError":
     case "AbortError":
       return {
         code: "audio_error",
-        message: `The microphone could not be opened; another application may be using it (${detail}). ${FALLBACK}`,
+        message:
+          `The microphone could not be opened; another application may be using it (${detail}). ` +
+          `${NO_MIC_HINT}`,
       };
     default:
-      return { code: "audio_error", message: `Audio failed: ${detail}. ${FALLBACK}` };
+      return { code: "audio_error", message: `The microphone failed: ${detail}. ${NO_MIC_HINT}` };
   }
 }
 
@@ -145,6 +171,41 @@ export function graphProblem(err: unknown): EnvironmentProblem {
     code: "audio_error",
     message:
       `Could not start the audio processor (${detail}). A Content-Security-Policy that blocks ` +
-      `blob: URLs can cause this. ${FALLBACK}`,
+      `blob: URLs can cause this. ${NO_MIC_HINT}`,
+  };
+}
+
+/** The player could not be built (no AudioContext, worklet load failed...). */
+export function playbackProblem(err: unknown): EnvironmentProblem {
+  if (err instanceof EnvironmentError) return err.problem;
+  const detail = errorDetail(err);
+  return {
+    code: "playback_error",
+    message: `The assistant's voice cannot play: the audio player failed (${detail}). ${TEXT_ONLY}`,
+  };
+}
+
+/** The player's AudioContext does not start while audio waits to play. */
+export function suspendedOutputProblem(state: string): EnvironmentProblem {
+  return {
+    code: "audio_suspended",
+    message:
+      `The assistant's voice cannot play: the browser has not started audio output (the audio ` +
+      `context is ${state}). Click the widget to allow sound; if that does not help, check that ` +
+      `the computer has a working audio output device. ${TEXT_ONLY}`,
+  };
+}
+
+/** Capture is on but no audio arrives: no frames at all (context not running) or only zeros. */
+export function silentMicProblem(kind: "no_frames" | "silent", state: string): EnvironmentProblem {
+  return {
+    code: "mic_silent",
+    message:
+      kind === "no_frames"
+        ? `The microphone is on but no audio arrives (the browser has not started audio input; ` +
+          `the audio context is ${state}). Check that the computer has a working audio device, ` +
+          `then press Mic off and Mic on again. ${NO_MIC_HINT}`
+        : `The microphone sends only silence. Check that the right input device is selected and ` +
+          `not muted in the system settings. ${NO_MIC_HINT}`,
   };
 }

@@ -1,7 +1,9 @@
 /** Public surface of the browser audio engine. */
 export { type MicCaptureOptions, MicCapture, type MicFrame } from "./capture";
+export { AudioWatchdog, type MicHealth, type OutputHealth, type WatchdogOptions } from "./watchdog";
 export {
   checkEnvironment,
+  checkPlayback,
   EnvironmentError,
   type EnvironmentProblem,
   type EnvironmentProblemCode,

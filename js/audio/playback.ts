@@ -12,7 +12,7 @@ import {
   type PlayerStatsMessage,
 } from "../worklets/messages";
 import { ContextClock, pageNowMs } from "./clock";
-import { EnvironmentError, type EnvironmentProblem, graphProblem } from "./doctor";
+import { checkPlayback, EnvironmentError, type EnvironmentProblem, playbackProblem } from "./doctor";
 import { loadWorklet } from "./worklet-loader";
 
 export type PlaybackProgress = Omit<PlayerProgressMessage, "type">;
@@ -71,7 +71,7 @@ export class TtsPlayer implements TtsPlayerCallbacks {
     this.node = node;
     Object.assign(this, callbacks);
     node.port.onmessage = (ev: MessageEvent<PlayerEvent>) => this.dispatch(ev.data);
-    node.onprocessorerror = () => this.onError?.({ code: "audio_error", message: "The audio player failed." });
+    node.onprocessorerror = () => this.onError?.(playbackProblem(new Error("the player processor failed")));
   }
 
   /**
@@ -79,15 +79,18 @@ export class TtsPlayer implements TtsPlayerCallbacks {
    * where possible; otherwise call {@link resume} on the next one (autoplay policy).
    */
   static async create(callbacks: TtsPlayerCallbacks & PlayerProcessorOptions = {}): Promise<TtsPlayer> {
-    if (typeof AudioContext !== "function" || typeof AudioWorkletNode !== "function") {
-      throw new EnvironmentError({
-        code: "no_audio_worklet",
-        message: "This browser lacks AudioWorklet support, which playback needs. Use a current browser.",
-      });
+    // The secure context first: on an insecure page the worklet is missing for that reason.
+    const pre = checkPlayback();
+    if (pre) throw new EnvironmentError(pre);
+    let ctx: AudioContext;
+    try {
+      ctx = new AudioContext({ latencyHint: "interactive" });
+    } catch (err) {
+      throw new EnvironmentError(playbackProblem(err), { cause: err });
     }
-    const ctx = new AudioContext({ latencyHint: "interactive" });
     void ctx.resume().catch(() => undefined);
     try {
+      if (!ctx.audioWorklet) throw new Error("this AudioContext has no audioWorklet");
       await loadWorklet(ctx, PLAYER_PROCESSOR, playerSource);
       const processorOptions: PlayerProcessorOptions = callbacks.quality ? { quality: callbacks.quality } : {};
       const node = new AudioWorkletNode(ctx, PLAYER_PROCESSOR, {
@@ -101,7 +104,7 @@ export class TtsPlayer implements TtsPlayerCallbacks {
       return new TtsPlayer(ctx, node, cbs);
     } catch (err) {
       void ctx.close().catch(() => undefined);
-      throw new EnvironmentError(graphProblem(err), { cause: err });
+      throw new EnvironmentError(playbackProblem(err), { cause: err });
     }
   }
 
@@ -189,6 +192,11 @@ export class TtsPlayer implements TtsPlayerCallbacks {
   /** True between `started` and `drained`. */
   get isPlaying(): boolean {
     return this.playing;
+  }
+
+  /** The context's state: "running" when audio can be heard. */
+  get state(): string {
+    return this.ctx.state;
   }
 
   /** True while the autoplay policy keeps the context suspended (call resume on a gesture). */

@@ -1,6 +1,7 @@
 // What the widget needs from the browser audio engine (js/audio). The concrete engine is wired in
 // js/widget.ts; keeping the UI against this small surface lets it be driven by a stand-in in tests.
 
+import { playbackProblem, problemFromMediaError } from "../audio/doctor";
 import type { ClientErrorCode } from "../protocol";
 
 export interface EnvironmentProblem {
@@ -29,6 +30,8 @@ export interface MicOptions {
 }
 
 export interface Mic {
+  /** The capture AudioContext's state ("running" when audio flows). */
+  readonly state?: string;
   setMuted(muted: boolean): void;
   setGated(gated: boolean): void;
   stop(): void | Promise<void>;
@@ -41,9 +44,13 @@ export interface PlayerCallbacks {
   onDrained(): void;
   /** A chunk's first sample was scheduled for output at `tScheduled` (page clock, epoch ms). */
   onScheduled?(s: { id: string; tScheduled: number }): void;
+  /** The player broke after it was created. */
+  onError?(problem: EnvironmentProblem): void;
 }
 
 export interface Player {
+  /** The output AudioContext's state ("running" when audio can be heard). */
+  readonly state: string;
   enqueue(
     id: string,
     pcm: Int16Array,
@@ -58,26 +65,30 @@ export interface Player {
 }
 
 export interface AudioBackend {
+  /** Why the microphone cannot work here (secure context first), or null. */
   checkEnvironment(): EnvironmentProblem | null;
+  /** Why the assistant's voice cannot play here (secure context first), or null. */
+  checkPlayback(): EnvironmentProblem | null;
   startMic(options: MicOptions): Promise<Mic>;
   createPlayer(callbacks: PlayerCallbacks): Promise<Player>;
 }
 
-/** Map a getUserMedia/AudioContext failure to the doctor's vocabulary. */
-export function problemFromError(error: unknown): EnvironmentProblem {
+function asProblem(error: unknown): EnvironmentProblem | null {
   if (typeof error === "object" && error !== null && "code" in error && "message" in error) {
     const e = error as { code: unknown; message: unknown };
     if (typeof e.code === "string" && typeof e.message === "string") {
       return { code: e.code as ClientErrorCode, message: e.message };
     }
   }
-  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
-  const detail = error instanceof Error || error instanceof DOMException ? error.message : String(error);
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return { code: "mic_denied", message: `Microphone access was denied (${detail}).` };
-  }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return { code: "no_media_devices", message: `No usable microphone was found (${detail}).` };
-  }
-  return { code: "audio_error", message: `Audio failed: ${detail}` };
+  return null;
+}
+
+/** A microphone failure in the doctor's vocabulary (problems pass through unchanged). */
+export function problemFromError(error: unknown): EnvironmentProblem {
+  return asProblem(error) ?? problemFromMediaError(error);
+}
+
+/** A player failure in the doctor's vocabulary (problems pass through unchanged). */
+export function playerProblemFromError(error: unknown): EnvironmentProblem {
+  return asProblem(error) ?? playbackProblem(error);
 }

@@ -1,12 +1,24 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { AnyModel } from "@anywidget/types";
 import type { VoiceModel } from "../model";
-import type { AudioBackend, MicFrame, MicOptions } from "./audio_api";
+import type { AudioBackend, EnvironmentProblem, MicFrame, MicOptions, Player } from "./audio_api";
 import { Controller } from "./controller";
 
 type Sent = { msg: Record<string, unknown>; buffers: ArrayBuffer[] | undefined };
 
-function fakeModel(values: Partial<VoiceModel>): { model: AnyModel<VoiceModel>; sent: Sent[] } {
+interface FakeModel {
+  model: AnyModel<VoiceModel>;
+  sent: Sent[];
+  /** A change made by the kernel: the value and a change event, as the widget manager does. */
+  kernelSet(key: string, value: unknown): void;
+}
+
+const controllers: Controller[] = [];
+afterEach(async () => {
+  for (const c of controllers.splice(0)) await c.dispose();
+});
+
+function fakeModel(values: Partial<VoiceModel>): FakeModel {
   const state: Record<string, unknown> = {
     echo_strategy: "headphones",
     device_id: "",
@@ -14,35 +26,95 @@ function fakeModel(values: Partial<VoiceModel>): { model: AnyModel<VoiceModel>; 
     binary_buffers: true,
     frames_per_message: 1,
     _trace: false,
+    capture_view: "",
+    state: "connected",
+    messages: [],
+    last_error: "",
     ...values,
   };
   const sent: Sent[] = [];
+  const handlers = new Map<string, Array<(...args: unknown[]) => void>>();
+  const fire = (event: string): void => {
+    for (const handler of handlers.get(event) ?? []) handler();
+  };
   const model = {
     get: (key: string) => state[key],
     set: (key: string, value: unknown) => {
       state[key] = value;
+      fire(`change:${key}`); // Backbone fires local changes too
     },
     save_changes: () => undefined,
-    on: () => undefined,
-    off: () => undefined,
+    on: (event: string, handler: (...args: unknown[]) => void) => {
+      handlers.set(event, [...(handlers.get(event) ?? []), handler]);
+    },
+    off: (event: string) => {
+      handlers.delete(event);
+    },
     send: (msg: Record<string, unknown>, _cb: unknown, buffers?: ArrayBuffer[]) => {
       sent.push({ msg, buffers });
     },
   };
-  return { model: model as unknown as AnyModel<VoiceModel>, sent };
+  const kernelSet = (key: string, value: unknown): void => {
+    state[key] = value;
+    fire(`change:${key}`);
+  };
+  return { model: model as unknown as AnyModel<VoiceModel>, sent, kernelSet };
 }
 
-function fakeBackend(): { backend: AudioBackend; emit(frame: MicFrame): void } {
+interface FakeBackend {
+  backend: AudioBackend;
+  emit(frame: MicFrame): void;
+  player: FakePlayer;
+  mics: number;
+}
+
+class FakePlayer implements Player {
+  state = "running";
+  enqueued: string[] = [];
+  flushes = 0;
+  resumes = 0;
+  enqueue(id: string): void {
+    this.enqueued.push(id);
+  }
+  flush(): void {
+    this.flushes++;
+  }
+  setVolume(): void {}
+  setMuted(): void {}
+  resume(): void {
+    this.resumes++;
+  }
+  close(): void {}
+}
+
+function fakeBackend(options: { env?: EnvironmentProblem | null; micError?: unknown } = {}): FakeBackend {
   let onFrame: ((frame: MicFrame) => void) | null = null;
-  const backend: AudioBackend = {
-    checkEnvironment: () => null,
-    startMic: async (opts: MicOptions) => {
-      onFrame = opts.onFrame;
-      return { setMuted: () => undefined, setGated: () => undefined, stop: () => undefined };
+  const fake: FakeBackend = {
+    player: new FakePlayer(),
+    mics: 0,
+    emit: (frame) => onFrame?.(frame),
+    backend: {
+      checkEnvironment: () => options.env ?? null,
+      checkPlayback: () => options.env ?? null,
+      startMic: async (opts: MicOptions) => {
+        if (options.micError !== undefined) {
+          opts.onError(options.micError as EnvironmentProblem);
+          throw options.micError;
+        }
+        fake.mics++;
+        onFrame = opts.onFrame;
+        return { state: "running", setMuted: () => undefined, setGated: () => undefined, stop: () => undefined };
+      },
+      createPlayer: async () => fake.player,
     },
-    createPlayer: () => new Promise(() => undefined),
   };
-  return { backend, emit: (frame) => onFrame?.(frame) };
+  return fake;
+}
+
+function newController(model: AnyModel<VoiceModel>, backend: AudioBackend): Controller {
+  const controller = new Controller(model, backend);
+  controllers.push(controller);
+  return controller;
 }
 
 function frame(seq: number, silent = false): MicFrame {
@@ -66,7 +138,7 @@ function audio(sent: Sent[]): { seq: number; times: number[]; samples: Int16Arra
 async function capturing(values: Partial<VoiceModel>) {
   const { model, sent } = fakeModel(values);
   const { backend, emit } = fakeBackend();
-  const controller = new Controller(model, backend);
+  const controller = newController(model, backend);
   controller.addView("v1");
   await controller.startCapture("v1", false);
   return { controller, sent, emit };
@@ -124,5 +196,155 @@ describe("Controller audio_frame batching", () => {
     const msg = sent.find((s) => s.msg.kind === "audio_frame")!;
     expect(msg.buffers).toBeUndefined();
     expect(atob(msg.msg.pcm_b64 as string).length).toBe(2 * 960);
+  });
+});
+
+const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The kernel's side of capture_state (chat.py `_on_capture_state`), answering after a delay. */
+function fakeKernel(fake: FakeModel): void {
+  const original = fake.model.send.bind(fake.model);
+  let claimed = "";
+  (fake.model as unknown as { send: typeof original }).send = (msg, cb, buffers) => {
+    original(msg, cb, buffers);
+    const m = msg as { kind: string; capturing?: boolean; view_id?: string; take_over?: boolean };
+    if (m.kind !== "capture_state") return;
+    if (m.capturing) {
+      if (!claimed || m.take_over) claimed = m.view_id ?? "";
+    } else if (claimed === m.view_id) {
+      claimed = "";
+    }
+    const value = claimed;
+    setTimeout(() => fake.kernelSet("capture_view", value), 1);
+  };
+}
+
+describe("Controller with two views of one model", () => {
+  it("ends with exactly one view capturing when both click Mic on in the same tick", async () => {
+    const fake = fakeModel({});
+    fakeKernel(fake);
+    const audio = fakeBackend();
+    const controller = newController(fake.model, audio.backend);
+    controller.addView("a");
+    controller.addView("b");
+    void controller.startCapture("a", true);
+    void controller.startCapture("b", true);
+    for (let i = 0; i < 10; i++) await tick();
+    expect(controller.capturePhase).toBe("on");
+    expect(controller.captureOwner).toBe("b");
+    expect(fake.model.get("capture_view")).toBe("b");
+    expect(fake.model.get("mic_enabled")).toBe(true);
+  });
+
+  it("claims again when the kernel ends on another view of the same page", async () => {
+    const fake = fakeModel({});
+    const controller = newController(fake.model, fakeBackend().backend);
+    controller.addView("a");
+    controller.addView("b");
+    await controller.startCapture("b", true);
+    fake.kernelSet("capture_view", "a"); // a claim of "a" the kernel handled last
+    expect(controller.captureOwner).toBe("b");
+    expect(fake.sent.at(-1)!.msg).toEqual({ kind: "capture_state", capturing: true, view_id: "b", take_over: true });
+    fake.kernelSet("capture_view", "b");
+    expect(fake.sent.filter((s) => s.msg.kind === "capture_state")).toHaveLength(2);
+  });
+
+  it("still stops when a view of another page takes the microphone", async () => {
+    const fake = fakeModel({});
+    const audio = fakeBackend();
+    const controller = newController(fake.model, audio.backend);
+    controller.addView("a");
+    await controller.startCapture("a", true);
+    fake.kernelSet("capture_view", "view-in-another-tab");
+    await tick();
+    expect(controller.capturing).toBe(false);
+  });
+});
+
+describe("Controller problems", () => {
+  const insecure: EnvironmentProblem = { code: "insecure_origin", message: "Not a secure page." };
+
+  it("shows the insecure origin on the first Mic on click, once, and tells the kernel once", async () => {
+    const fake = fakeModel({ state: "idle" });
+    const controller = newController(fake.model, fakeBackend({ env: insecure }).backend);
+    controller.addView("a");
+    controller.connect(); // what the Mic on button does when idle
+    void controller.startCapture("a", true);
+    await tick();
+    expect(controller.shownProblems()).toEqual([insecure]);
+    expect(fake.sent.filter((s) => s.msg.kind === "client_error")).toHaveLength(1);
+    // The kernel's copy is not shown a second time.
+    fake.kernelSet("last_error", `insecure_origin: ${insecure.message}`);
+    expect(controller.kernelError()).toBe("");
+  });
+
+  it("clears a denied microphone after a typed turn gets its reply, and tells the kernel", async () => {
+    const denied: EnvironmentProblem = { code: "mic_denied", message: "denied" };
+    const fake = fakeModel({});
+    const controller = newController(fake.model, fakeBackend({ micError: denied }).backend);
+    controller.addView("a");
+    await controller.startCapture("a", true);
+    expect(controller.shownProblems()).toEqual([denied]);
+    controller.say("hello");
+    fake.kernelSet("messages", [
+      { id: "u1", role: "user", text: "hello", interrupted: false, heard_text: null },
+      { id: "a1", role: "assistant", text: "Hi!", interrupted: false, heard_text: null },
+    ]);
+    expect(controller.shownProblems()).toEqual([]);
+    expect(fake.sent.map((s) => s.msg).filter((m) => m.kind === "client_error_cleared")).toEqual([
+      { kind: "client_error_cleared", code: "mic_denied" },
+    ]);
+  });
+
+  it("clears a denied microphone when a later capture works", async () => {
+    const fake = fakeModel({});
+    const audio = fakeBackend();
+    const controller = newController(fake.model, audio.backend);
+    controller.addView("a");
+    controller.reportProblem({ code: "mic_denied", message: "denied" });
+    await controller.startCapture("a", true);
+    expect(controller.shownProblems()).toEqual([]);
+  });
+
+  it("reports an output context that does not start while replies wait, flushes, and clears", async () => {
+    const fake = fakeModel({});
+    const audio = fakeBackend();
+    audio.player.state = "suspended";
+    const controller = newController(fake.model, audio.backend);
+    const pcm = new Int16Array(2400).fill(1000);
+    (controller as unknown as { onCustom(msg: unknown, b: DataView[]): void }).onCustom(
+      { kind: "play_audio", chunk_id: "c1", sample_rate: 24000, generation_id: "g1" },
+      [new DataView(pcm.buffer)],
+    );
+    await tick();
+    const t0 = performance.now();
+    controller.checkAudio(t0);
+    expect(controller.shownProblems()).toEqual([]);
+    controller.checkAudio(t0 + 3000);
+    expect(controller.shownProblems().map((p) => p.code)).toEqual(["audio_suspended"]);
+    expect(controller.shownProblems()[0]!.message).toMatch(/context is suspended/);
+    expect(audio.player.flushes).toBe(1);
+    controller.checkAudio(t0 + 4000); // still suspended: no second report
+    expect(fake.sent.filter((s) => s.msg.kind === "client_error")).toHaveLength(1);
+    const resumes = audio.player.resumes;
+    controller.resumeAudio(); // a click in the widget
+    expect(audio.player.resumes).toBe(resumes + 1);
+    audio.player.state = "running";
+    controller.checkAudio(t0 + 5000);
+    expect(controller.shownProblems()).toEqual([]);
+    expect(fake.sent.at(-1)!.msg).toEqual({ kind: "client_error_cleared", code: "audio_suspended" });
+  });
+
+  it("reports a microphone that is on but sends no frames", async () => {
+    const fake = fakeModel({});
+    const audio = fakeBackend();
+    const controller = newController(fake.model, audio.backend);
+    controller.addView("a");
+    await controller.startCapture("a", true);
+    controller.checkAudio(performance.now() + 3000);
+    expect(controller.shownProblems().map((p) => p.code)).toEqual(["mic_silent"]);
+    audio.emit(frame(0));
+    controller.checkAudio(performance.now());
+    expect(controller.shownProblems()).toEqual([]);
   });
 });

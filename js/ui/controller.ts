@@ -12,7 +12,10 @@ import {
   type BrowserMessage,
   type ClientErrorCode,
 } from "../protocol";
+import { AudioWatchdog } from "../audio/watchdog";
+import { silentMicProblem, suspendedOutputProblem } from "../audio/doctor";
 import {
+  playerProblemFromError,
   problemFromError,
   type AudioBackend,
   type EnvironmentProblem,
@@ -21,14 +24,15 @@ import {
   type Player,
 } from "./audio_api";
 import { FrameBatcher, type FrameBatch } from "./batcher";
+import { kernelErrorText, PROBLEM_AREA, ProblemBook } from "./problems";
 
 export const SAMPLE_RATE = 24000;
 const STATS_INTERVAL_MS = 250;
+/** How often the audio watchdog looks at the mic and the output context. */
+const WATCH_INTERVAL_MS = 500;
 const INACTIVE_STATES = new Set(["", "idle", "disconnected", "closed", "error", "stopped"]);
 
-export const NO_MIC_HINT =
-  "Without a microphone: type in the box below, or stream a WAV file from Python with " +
-  "chat.session.send_file(path).";
+export { NO_MIC_HINT } from "../audio/doctor";
 
 export type Listener = () => void;
 
@@ -61,8 +65,9 @@ export function newViewId(): string {
 export class Controller {
   readonly model: AnyModel<VoiceModel>;
   readonly backend: AudioBackend;
-  /** Local problem (mic denied, ...) shown by every view; also sent to the kernel. */
-  problem: EnvironmentProblem | null = null;
+  /** Local problems (mic denied, ...) shown by every view; also sent to the kernel. */
+  readonly problems = new ProblemBook();
+  readonly watchdog = new AudioWatchdog();
   micLevel = 0;
   outLevel = 0;
   /** The local view that owns the mic, while capturing or starting. */
@@ -79,6 +84,8 @@ export class Controller {
   private captureGeneration = 0;
   private readonly batcher = new FrameBatcher();
   private disposed = false;
+  private watchTimer: ReturnType<typeof setInterval> | null = null;
+  private assistantReplies = 0;
 
   constructor(model: AnyModel<VoiceModel>, backend: AudioBackend) {
     this.model = model;
@@ -93,6 +100,8 @@ export class Controller {
     model.on("change:noise_suppression", this.onCaptureSettings);
     model.on("change:auto_gain_control", this.onCaptureSettings);
     model.on("change:device_id", this.onCaptureSettings);
+    model.on("change:messages", this.onMessages);
+    this.assistantReplies = this.countReplies();
   }
 
   // Views ------------------------------------------------------------------------------------
@@ -126,42 +135,119 @@ export class Controller {
 
   connect(): void {
     // Called on a user gesture: create the player now so its AudioContext may start.
-    void this.ensurePlayer().catch((error) => this.reportProblem(problemFromError(error)));
+    this.preparePlayer();
     this.send({ kind: "ui_action", action: "connect" });
+  }
+
+  /** Create (or resume) the player on a user gesture; a failure is shown, never thrown. */
+  preparePlayer(): void {
+    void this.ensurePlayer().catch((error) => this.reportProblem(playerProblemFromError(error)));
+  }
+
+  private flushPlayer(): void {
+    this.player?.flush();
+    this.watchdog.outputIdle();
   }
 
   disconnect(): void {
     void this.stopCapture(true);
-    this.player?.flush();
+    this.flushPlayer();
     this.send({ kind: "ui_action", action: "disconnect" });
   }
 
   say(text: string): void {
+    this.problems.typed();
     if (!isActiveState(this.model.get("state"))) this.connect();
-    else void this.ensurePlayer().catch((error) => this.reportProblem(problemFromError(error)));
+    else this.preparePlayer();
     this.send({ kind: "ui_action", action: "say", text });
   }
 
   interrupt(): void {
-    this.player?.flush();
+    this.flushPlayer();
     this.send({ kind: "ui_action", action: "interrupt" });
   }
 
+  /** Show `problem` (once) and tell the kernel, unless it is already shown as it is. */
   reportProblem(problem: EnvironmentProblem): void {
-    this.problem = problem;
-    this.send({ kind: "client_error", code: problem.code, message: problem.message });
+    const fresh = this.problems.report(problem);
+    if (fresh === null) return;
+    this.send({ kind: "client_error", code: fresh.code, message: fresh.message });
     this.notify();
   }
 
-  clearProblem(): void {
-    this.problem = null;
+  /** The problems to show, one message each (a page-wide cause alone). */
+  shownProblems(): EnvironmentProblem[] {
+    return this.problems.shown();
+  }
+
+  /** The kernel's `last_error` as this page shows it (without copies of its own problems). */
+  kernelError(): string {
+    const shown = this.shownProblems();
+    const codes = new Set<string>(shown.map((p) => p.code));
+    // A page-wide cause explains every client error the kernel may hold.
+    if (shown.some((p) => PROBLEM_AREA[p.code] === "page")) for (const c of Object.keys(PROBLEM_AREA)) codes.add(c);
+    return kernelErrorText(this.model.get("last_error") ?? "", codes);
+  }
+
+  private cleared(codes: ClientErrorCode[]): void {
+    if (codes.length === 0) return;
+    for (const code of codes) this.send({ kind: "client_error_cleared", code });
     this.notify();
+  }
+
+  private countReplies(): number {
+    const messages = this.model.get("messages") ?? [];
+    return messages.filter((m) => m.role === "assistant" && m.text.trim() !== "").length;
+  }
+
+  private onMessages = (): void => {
+    const replies = this.countReplies();
+    if (replies > this.assistantReplies) this.cleared(this.problems.replied());
+    this.assistantReplies = replies;
+  };
+
+  /** A user gesture in the widget: let a suspended output context start (autoplay policy). */
+  resumeAudio(): void {
+    if (this.player !== null && this.player.state !== "running") void Promise.resolve(this.player.resume()).catch(() => undefined);
+  }
+
+  // Watchdog ---------------------------------------------------------------------------------
+
+  private watch(): void {
+    if (this.watchTimer !== null || this.disposed) return;
+    this.watchTimer = setInterval(() => this.checkAudio(performance.now()), WATCH_INTERVAL_MS);
+  }
+
+  /**
+   * Compare what the audio should be doing with what it does (called every 500 ms): an output
+   * context that does not start while replies wait, a mic that delivers nothing or only zeros.
+   */
+  checkAudio(now: number): void {
+    const player = this.player;
+    if (player !== null) this.watchdog.outputState(now, player.state);
+    if (this.watchdog.output(now) === "suspended") {
+      if (!this.problems.has("audio_suspended")) {
+        // Nothing can be heard: drop what waits, rather than play it late if sound starts.
+        player?.flush();
+        this.watchdog.outputIdle();
+      }
+      this.reportProblem(suspendedOutputProblem(player?.state ?? "suspended"));
+    } else {
+      this.cleared(this.problems.clear("audio_suspended"));
+    }
+    const mic = this.watchdog.mic(now);
+    if (mic === "ok") this.cleared(this.problems.clear("mic_silent"));
+    else this.reportProblem(silentMicProblem(mic, this.mic?.state ?? "unknown"));
   }
 
   // Playback ---------------------------------------------------------------------------------
 
   ensurePlayer(): Promise<Player> {
     if (this.playerPromise === null) {
+      // The environment first: on an insecure page the player would fail for that reason.
+      const problem = this.backend.checkPlayback();
+      if (problem !== null) return Promise.reject(problem);
+      this.watch();
       this.playerPromise = this.backend
         .createPlayer({
           onProgress: ({ id, played, total, flushed }) => {
@@ -198,14 +284,17 @@ export class Controller {
             if (this.model.get("echo_strategy") === "half-duplex") this.mic?.setGated(true);
           },
           onDrained: () => {
+            this.watchdog.outputIdle();
             this.mic?.setGated(false);
             this.outLevel = 0;
             this.notify();
           },
+          onError: (problem) => this.reportProblem(problem),
         })
         .then((player) => {
           this.player = player;
           this.applyPlayerSettings();
+          this.cleared(this.problems.clear("playback_error"));
           return player;
         });
       this.playerPromise.catch(() => {
@@ -225,20 +314,21 @@ export class Controller {
   private onCustom = (msg: unknown, buffers: DataView[] = []): void => {
     if (!isKernelMessage(msg)) return;
     if (msg.kind === "stop_playback") {
-      this.player?.flush();
+      this.flushPlayer();
       return;
     }
     const pcm =
       msg.pcm_b64 !== undefined ? int16FromBase64(msg.pcm_b64) : int16FromBuffer(buffers[0]);
     if (pcm === null || pcm.length === 0) return;
     this.ensurePlayer()
-      .then((player) =>
+      .then((player) => {
         player.enqueue(msg.chunk_id, pcm, msg.sample_rate, {
           ...(msg.generation_id ? { generationId: msg.generation_id } : {}),
           last: msg.is_last === true,
-        }),
-      )
-      .catch((error) => this.reportProblem(problemFromError(error)));
+        });
+        this.watchdog.outputQueued(performance.now());
+      })
+      .catch((error) => this.reportProblem(playerProblemFromError(error)));
   };
 
   // Capture ----------------------------------------------------------------------------------
@@ -257,13 +347,12 @@ export class Controller {
       this.failCapture(problem);
       return;
     }
-    this.clearProblem();
     const generation = ++this.captureGeneration;
     this.captureOwner = viewId;
     this.capturePhase = "starting";
     this.send({ kind: "capture_state", capturing: true, view_id: viewId, take_over: takeOver });
     this.notify();
-    void this.ensurePlayer().catch(() => undefined);
+    this.preparePlayer();
     const constraints = captureConstraints(this.model);
     const deviceId = this.model.get("device_id");
     try {
@@ -281,6 +370,9 @@ export class Controller {
       }
       this.mic = mic;
       this.capturePhase = "on";
+      this.watchdog.micStarted(performance.now());
+      this.watch();
+      this.cleared(this.problems.captureWorked());
       if (!this.model.get("mic_enabled")) {
         this.model.set("mic_enabled", true);
         this.model.save_changes();
@@ -299,6 +391,8 @@ export class Controller {
     this.capturePhase = "off";
     this.captureOwner = null;
     this.micLevel = 0;
+    this.watchdog.micStopped();
+    this.cleared(this.problems.clear("mic_silent"));
     // The partial batch goes out before the kernel hears that capture stopped.
     const rest = this.batcher.flush();
     if (rest !== null) this.sendBatch(rest);
@@ -313,11 +407,12 @@ export class Controller {
 
   private failCapture(problem: EnvironmentProblem): void {
     void this.stopCapture(true);
-    this.reportProblem({ code: problem.code, message: `${problem.message} ${NO_MIC_HINT}` });
+    this.reportProblem(problem);
   }
 
   private onFrame = (frame: MicFrame): void => {
     if (this.capturePhase !== "on") return;
+    this.watchdog.micFrame(performance.now(), frame.rms);
     this.micLevel = frame.rms;
     for (const batch of this.batcher.push(frame, this.model.get("frames_per_message") ?? 1)) {
       const endsHere = batch.seq + batch.tCapture.length - 1 === frame.seq;
@@ -357,9 +452,16 @@ export class Controller {
 
   private onCaptureView = (): void => {
     const claimed = this.model.get("capture_view");
-    if (this.capturing && claimed !== "" && claimed !== this.captureOwner) {
-      // Another view (maybe in another tab) took the microphone.
-      void this.stopCapture(false);
+    const owner = this.captureOwner;
+    if (this.capturing && owner !== null && claimed !== "" && claimed !== owner) {
+      if (!this.views.includes(claimed)) {
+        // A view of another page (tab, window) took the microphone.
+        void this.stopCapture(false);
+      } else {
+        // Another view of this page: the kernel is behind the claims this page settled (two
+        // views clicked in one tick). Claim again, so the kernel ends where the page is.
+        this.send({ kind: "capture_state", capturing: true, view_id: owner, take_over: true });
+      }
     }
     this.notify();
   };
@@ -378,6 +480,8 @@ export class Controller {
   async dispose(): Promise<void> {
     await this.stopCapture(false);
     this.disposed = true;
+    if (this.watchTimer !== null) clearInterval(this.watchTimer);
+    this.watchTimer = null;
     this.model.off("msg:custom", this.onCustom);
     for (const key of [
       "mic_enabled",
@@ -389,6 +493,7 @@ export class Controller {
       "noise_suppression",
       "auto_gain_control",
       "device_id",
+      "messages",
     ] as const) {
       this.model.off(`change:${key}`);
     }

@@ -161,9 +161,10 @@ export function renderView(
   };
 
   const renderError = (): void => {
-    const local = controller.problem?.message ?? "";
-    const kernel = model.get("last_error");
-    const lines = [local, kernel && !local.startsWith(kernel) ? kernel : ""].filter(Boolean);
+    // One line per problem: this page's own, then the kernel's (without copies of ours).
+    const lines = controller.shownProblems().map((p) => p.message);
+    const kernel = controller.kernelError();
+    if (kernel && !lines.includes(kernel)) lines.push(kernel);
     setText(errorBox, lines.join("\n"));
     show(errorBox, lines.length > 0);
   };
@@ -199,6 +200,8 @@ export function renderView(
 
   // Events ----------------------------------------------------------------------------------
 
+  // Any click in the widget is a user gesture: a context the autoplay policy held may start.
+  root.addEventListener("click", () => controller.resumeAudio());
   connectBtn.addEventListener("click", () => {
     if (isActiveState(model.get("state"))) controller.disconnect();
     else controller.connect();

@@ -101,6 +101,7 @@ class EventHandlers:
 
     def on_connected(self, connection_id: str | None) -> None:
         s = self.s
+        s._flush_held_audio()  # speech captured while connecting goes first, in order
         s._set(state="connected")
         # A new connection is up: alerts about the previous one no longer apply.
         s._alerts.clear("connection", "send")

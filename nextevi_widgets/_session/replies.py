@@ -15,7 +15,12 @@ from .transcript import new_message
 if TYPE_CHECKING:
     from ..session import VoiceSession
 
-__all__ = ["END_GRACE", "REPORT_GRACE", "Replies"]
+__all__ = ["END_GRACE", "PLAYBACK_BLOCKING_CODES", "REPORT_GRACE", "Replies"]
+
+PLAYBACK_BLOCKING_CODES = frozenset(
+    {"insecure_origin", "no_audio_worklet", "playback_error", "audio_suspended"}
+)
+"""Front-end problems (``client_error`` codes) that mean the player cannot play anything."""
 
 REPORT_GRACE = 1.5
 """With a player registered, seconds past the estimated end of a reply to wait for its first
@@ -150,11 +155,21 @@ class Replies:
             s._publish_latency()
         if first:
             gen.first_est_start = play_start
+        if s.player_blocked:
+            s._sink_chunk(chunk)  # the page said it cannot play: nobody hears this
+            return
         self.speaking_gen = gen_id
         self.queue_empty_at = None
         s._set(is_assistant_speaking=True)
         s._sink_chunk(chunk)
         self.schedule_check(max(0.0, s._playback.estimated_end(gen_id) - now))
+
+    def on_player_blocked(self) -> None:
+        """The player reported it cannot play: the assistant is not audible, whatever the
+        estimate says."""
+        self.speaking_gen = None
+        self.cancel_timer()
+        self.s._set(is_assistant_speaking=False)
 
     # ------------------------------------------------------------------ barge-in
 

@@ -57,6 +57,7 @@ async def run_session(session: VoiceSession) -> None:
         session._events.on_failure(exc)
     finally:
         ticker.cancel()
+        session._drop_held_audio()
         session._client = None
         if client is not None:
             session._book.fold(client)

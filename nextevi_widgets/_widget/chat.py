@@ -317,9 +317,17 @@ class VoiceChat(anywidget.AnyWidget):
         code = str(content.get("code", "audio_error"))
         if code not in CLIENT_ERROR_CODES:
             code = "audio_error"
-        message = str(content.get("message", ""))[:2000]
+        message = self._scrub(str(content.get("message", ""))[:2000])
         self.last_error = f"{code}: {message}"
         self._session.report_client_error(code, message)
+
+    def _on_client_error_cleared(self, content: Mapping[str, Any], _buffers: Any) -> None:
+        code = str(content.get("code", ""))
+        if code not in CLIENT_ERROR_CODES:
+            raise ValueError(f"unknown client error code {code!r}")
+        if self.last_error.startswith(f"{code}: "):
+            self.last_error = ""
+        self._session.clear_client_error(code)
 
     def _on_ui_action(self, content: Mapping[str, Any], _buffers: Any) -> None:
         action = content.get("action")
@@ -351,6 +359,7 @@ class VoiceChat(anywidget.AnyWidget):
         "playback_started": _on_playback_started,
         "playback_stats": _on_playback_stats,
         "client_error": _on_client_error,
+        "client_error_cleared": _on_client_error_cleared,
         "ui_action": _on_ui_action,
         "capture_state": _on_capture_state,
     }

@@ -26,6 +26,10 @@ from ._lab import CHROMIUM, JupyterLab, LabNotebook, chromium_args
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 
+INSECURE_HOST = "nextevi-insecure.test"
+"""Resolves to 127.0.0.1 in browsers launched with ``insecure_host_args()``; not a secure
+context (only https, localhost and loopback addresses are)."""
+
 FAKE_MIC_TEXT = "Hello there. Please tell me a long story about the moon and the stars."
 """Whisper tiny.en hears every word of this espeak-ng sentence at any alignment of the mic loop
 (it heard "the sea" as "mercy")."""
@@ -107,6 +111,9 @@ def jupyter_lab(lab_root: Path) -> Iterator[JupyterLab]:
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={lab_root.parent / 'lab-workspaces'}",
             "--ServerApp.disable_check_xsrf=True",
+            # A name that is not localhost, for pages that must not be a secure context.
+            "--ServerApp.local_hostnames=localhost",
+            f"--ServerApp.local_hostnames={INSECURE_HOST}",
         ],
         cwd=lab_root,
         env=env,

@@ -43,15 +43,21 @@ Handler = Callable[[ServerConnection, int], Awaitable[None]]
 class ScriptedServer:
     """A real websockets server on 127.0.0.1 whose n-th connection runs ``handler(ws, n)``."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, gate: asyncio.Event | None = None) -> None:
         self.handler = handler
+        self.gate = gate
+        """When given, every opening handshake waits for it: a server slow to accept."""
         self.connections = 0
         self.received: list[list[Any]] = []
         self._server: Server | None = None
 
     async def __aenter__(self) -> ScriptedServer:
-        self._server = await serve(self._handle, "127.0.0.1", 0)
+        self._server = await serve(self._handle, "127.0.0.1", 0, process_request=self._hold)
         return self
+
+    async def _hold(self, _ws: ServerConnection, _request: object) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None

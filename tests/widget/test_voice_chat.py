@@ -393,3 +393,40 @@ async def test_widget_transcript_shows_streaming_entries_through_the_text_traits
         ("assistant", "Hello you."),
     ]
     widget.close()
+
+
+async def test_a_cleared_client_error_leaves_last_error(chat: RecordingChat) -> None:
+    browser_msg(chat, {"kind": "client_error", "code": "mic_denied", "message": "Denied."})
+    await eventually(lambda: chat.last_error == "mic_denied: Denied.")
+    browser_msg(chat, {"kind": "client_error_cleared", "code": "mic_denied"})
+    await eventually(lambda: chat.session.last_error == "")
+    assert chat.last_error == ""
+
+
+async def test_clearing_another_problem_keeps_the_latest_error(chat: RecordingChat) -> None:
+    browser_msg(chat, {"kind": "client_error", "code": "mic_denied", "message": "Denied."})
+    browser_msg(chat, {"kind": "client_error_cleared", "code": "audio_suspended"})
+    await asyncio.sleep(0.05)
+    assert chat.last_error == "mic_denied: Denied."
+    browser_msg(chat, {"kind": "client_error_cleared", "code": "no_such_code"})
+    assert "no_such_code" in chat.last_error  # an unknown code is shown, not swallowed
+
+
+async def test_a_page_that_cannot_play_stops_the_assistant_counting_as_audible(
+    chat: RecordingChat,
+) -> None:
+    chat.say("tell me a long story please")
+    await eventually(lambda: chat.session.is_assistant_speaking)
+    message = {"kind": "client_error", "code": "audio_suspended", "message": "No sound."}
+    browser_msg(chat, message)
+    await eventually(lambda: not chat.session.is_assistant_speaking, timeout=2)
+    assert chat.session.player_blocked
+    # Later replies still reach the page (sound may start) but do not count as heard.
+    seen: list[bool] = []
+    chat.session.observe(lambda c: seen.append(c["new"]), names=["is_assistant_speaking"])
+    before = len(chat.kinds("play_audio"))
+    chat.say("and another one")
+    await eventually(lambda: len(chat.kinds("play_audio")) > before + 5)
+    assert True not in seen
+    browser_msg(chat, {"kind": "client_error_cleared", "code": "audio_suspended"})
+    assert not chat.session.player_blocked
