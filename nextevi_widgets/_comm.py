@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, get_args
 
 from typing_extensions import NotRequired
 
@@ -42,18 +42,7 @@ ClientErrorCode = Literal[
     "audio_suspended",
     "mic_silent",
 ]
-CLIENT_ERROR_CODES: frozenset[str] = frozenset(
-    {
-        "insecure_origin",
-        "mic_denied",
-        "no_audio_worklet",
-        "no_media_devices",
-        "audio_error",
-        "playback_error",
-        "audio_suspended",
-        "mic_silent",
-    }
-)
+CLIENT_ERROR_CODES: frozenset[str] = frozenset(get_args(ClientErrorCode))
 
 
 # Browser -> kernel ---------------------------------------------------------------------------

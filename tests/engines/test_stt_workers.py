@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from engine_support import Int16Array
+from process_memory import rss_mb
 
 from nextevi_widgets.cli import build_parser, stt_workers_for
 from nextevi_widgets.emulator.engines.base import EngineUnavailableError
@@ -70,14 +71,6 @@ def test_recognisers_go_to_the_least_busy_worker_and_are_released(
     del first, second
     gc.collect()
     assert workers.load() == base
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 def test_a_recogniser_opens_its_decoder_at_the_first_utterance(

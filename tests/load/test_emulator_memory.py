@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 import pytest
+from process_memory import rss_mb
 from websockets.asyncio.client import ClientConnection, connect
 
 from nextevi_widgets.emulator import EmulatorProcess, fetch_stats
@@ -63,15 +64,6 @@ SETTINGS = json.dumps(
     }
 )
 SILENT_MODES = ("nothing", "silent-audio", "drop")
-
-
-def rss_mb(pid: int) -> float:
-    """Resident set size of ``pid`` from /proc (VmRSS, kB)."""
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for pid {pid}")
 
 
 def frames(pcm: np.ndarray[Any, np.dtype[np.int16]]) -> Iterator[bytes]:

@@ -316,7 +316,8 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-async def test_closing_the_widget_closes_its_session_and_emulator_process() -> None:
+async def _connected_with_own_emulator() -> tuple[VoiceChat, int]:
+    """A widget that started its own emulator process, connected; and that emulator's port."""
     widget = VoiceChat(config_id="deterministic", emulator="process")
     widget.connect()
     await widget.session.wait_until("connected", timeout=60)
@@ -324,9 +325,43 @@ async def test_closing_the_widget_closes_its_session_and_emulator_process() -> N
     assert url is not None
     port = int(url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
     assert _port_open(port)
+    return widget, port
+
+
+async def test_closing_the_widget_closes_its_session_and_emulator_process() -> None:
+    widget, port = await _connected_with_own_emulator()
     widget.close()
     await eventually(lambda: widget.session.state == "disconnected", timeout=20)
     await eventually(lambda: not _port_open(port), timeout=20)
+
+
+async def test_closing_the_comm_stops_the_owned_session_and_its_emulator() -> None:
+    """A front end that closes the widget's comm without closing the widget (marimo, when the
+    widget's cell re-runs or is deleted) stops the session the widget owns."""
+    widget, port = await _connected_with_own_emulator()
+    comm = widget.comm
+    assert comm is not None
+    comm.close()  # what marimo's cell lifecycle does to the old widget on a re-run
+    await eventually(lambda: widget.session.state == "disconnected", timeout=20)
+    await eventually(lambda: not _port_open(port), timeout=20)
+    assert widget.comm is None
+
+
+async def test_closing_the_comm_leaves_a_session_passed_in_running() -> None:
+    from nextevi_widgets.session import VoiceSession
+
+    session = VoiceSession(config_id="deterministic", emulator="inprocess")
+    session.start()
+    await session.wait_until("connected", timeout=30)
+    widget = VoiceChat(session=session)
+    assert widget.comm is not None
+    widget.comm.close()
+    await asyncio.sleep(0.2)
+    assert session.state == "connected"
+    widget.close()  # closing again is harmless
+    task = session.close()
+    assert task is not None
+    await task
 
 
 async def test_a_session_passed_in_stays_open() -> None:
