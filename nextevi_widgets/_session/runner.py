@@ -46,14 +46,14 @@ async def run_session(session: VoiceSession) -> None:
         session._client = client
         await client.connect()
         session._events.on_connected(client.connection_id)
-        async for event in client:
-            try:
-                session.handle_event(event)
-            except Exception:
-                logger.exception("VoiceSession failed to handle %s", type(event).__name__)
+        await _fold_events(session, client)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
+        if client is not None and client.finished:
+            # What the server said before the failure (e.g. an error message right before an
+            # authentication close) was received: show it rather than lose it.
+            await _fold_events(session, client)
         session._events.on_failure(exc)
     finally:
         ticker.cancel()
@@ -73,6 +73,14 @@ async def run_session(session: VoiceSession) -> None:
             except Exception:
                 logger.warning("stopping the emulator failed", exc_info=True)
         session._refresh_stats()
+
+
+async def _fold_events(session: VoiceSession, client: NextEVIClient) -> None:
+    async for event in client:
+        try:
+            session.handle_event(event)
+        except Exception:
+            logger.exception("VoiceSession failed to handle %s", type(event).__name__)
 
 
 async def close_session(session: VoiceSession, task: asyncio.Task[None]) -> None:

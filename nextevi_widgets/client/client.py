@@ -239,6 +239,12 @@ class NextEVIClient:
         return self._stats
 
     @property
+    def finished(self) -> bool:
+        """True once the final ``Disconnected`` has been emitted. Events received before it
+        stay readable, and iterating the client then ends by itself."""
+        return self._queue.ended
+
+    @property
     def last_error(self) -> Exception | None:
         """The error that stopped the client (or the last connection failure), if any."""
         return self._last_error

@@ -45,8 +45,11 @@ async def test_full_turn_message_order_and_paced_audio(emulator: Emulator) -> No
     assert len(finals) == 1
     final = finals[0]
     interims = [m["transcript"] for m in transcripts[1:] if not m["is_final"]]
-    assert len(interims) >= 2
-    for before, after in itertools.pairwise(interims):
+    # Audio sent in a burst may be fed to the recogniser in fewer, larger pieces when the
+    # emulator is busy (queued commands coalesce), so how many interims there are depends on
+    # load; that each one grows from the last, up to the final, does not.
+    assert interims
+    for before, after in itertools.pairwise([*interims, final["transcript"]]):
         assert after.startswith(before)
     assert final["transcript"] == "hello there how are you today"
     assert final["is_speech_final"] is True

@@ -162,3 +162,23 @@ async def test_late_audio_bad_frames_and_server_errors(
     assert notice["role"] == "system"
     assert notice["text"] == "Error AUDIO_PROCESSING_FAILED: bad audio"
     await wait_for(lambda: session.state == "disconnected")
+
+
+async def test_what_the_server_said_before_rejecting_the_connection_is_kept() -> None:
+    """A server that explains itself in an error message and then closes with 4001 (auth): the
+    message was received, so it shows in the transcript beside the authentication failure."""
+
+    async def script(ws: ServerConnection, index: int) -> None:
+        await ws.send(wire("error", error_code="QUOTA", error_message="no credit"))
+        await ws.close(4001, "AUTH_FAILED")
+
+    async with ScriptedServer(script) as server:
+        session = VoiceSession(
+            url=server.url, api_key=API_KEY, config_id="c", emulator=False, **FAST_CLIENT
+        )
+        events: list[str] = []
+        session.on_event(lambda _d, event, _t: events.append(type(event).__name__))
+        await asyncio.wait_for(session.start(), 10)
+    assert "ErrorMessage" in events
+    assert [m["text"] for m in session.messages] == ["Error QUOTA: no credit"]
+    assert session.last_error.startswith("Authentication failed (4001")
