@@ -53,6 +53,10 @@ _BEARER_RE = re.compile(r"(?i)\b(bearer)(\s+|\+|%20)[^\s\"'&<>,;]+")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _JSON_ESCAPE_RE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _PARAM_HINTS = ("api_key=", "authorization=", "token=")  # cheap checks before the regexes
+_MEMO_MAX_CHARS = 64
+"""Strings up to this length (keys, emotion names, message types: they repeat in every
+frame) are scrubbed once and remembered."""
+_MEMO_MAX_ENTRIES = 4096
 
 
 def comm_safe(text: str) -> str:
@@ -117,6 +121,7 @@ class Scrubber:
             patterns |= _forms(value)
         # Longest first: a longer form is never left half-replaced by a shorter one.
         self._patterns = tuple(sorted(patterns, key=len, reverse=True))
+        self._memo: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"<Scrubber patterns={len(self._patterns)}>"
@@ -126,6 +131,16 @@ class Scrubber:
 
     def text(self, text: str) -> str:
         """``text`` without credentials (replaced by ``***``) and without lone surrogates."""
+        if len(text) > _MEMO_MAX_CHARS:
+            return self._scrub(text)
+        clean = self._memo.get(text)
+        if clean is None:
+            if len(self._memo) >= _MEMO_MAX_ENTRIES:
+                self._memo.clear()
+            clean = self._memo[text] = self._scrub(text)
+        return clean
+
+    def _scrub(self, text: str) -> str:
         text = comm_safe(text)
         for pattern in self._patterns:
             if pattern in text:
@@ -153,6 +168,18 @@ class Scrubber:
     def value(self, value: Any) -> Any:
         """A copy of a JSON-like value (dicts, lists, strings, numbers) with every string, keys
         included, passed through :meth:`text`. Other values are returned unchanged."""
+        # Exact types first: decoded JSON is only these, and an ABC check per number is slow.
+        kind = type(value)
+        if kind is str:
+            return self.text(value)
+        if kind is dict:
+            return {
+                (self.text(k) if isinstance(k, str) else k): self.value(v) for k, v in value.items()
+            }
+        if kind is list:
+            return [self.value(item) for item in value]
+        if kind is int or kind is float or kind is bool or value is None:
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, Mapping):

@@ -89,3 +89,22 @@ def test_base64_audio_is_left_alone() -> None:
 def test_repr_shows_no_secret() -> None:
     assert KEY not in repr(scrubber)
     assert "customsecret99" not in repr(scrubber)
+
+
+def test_short_strings_are_remembered_and_still_scrubbed_every_time() -> None:
+    fresh = Scrubber([KEY])
+    short = f"k={KEY}"  # short enough to be remembered
+    surrogate = "ok \ud800"
+    for _ in range(3):
+        assert fresh.text(short) == "k=***"
+        assert fresh.text(surrogate) == "ok \ufffd"
+        assert fresh.value({short: [short, 1, 2.5, True, None]}) == {
+            "k=***": ["k=***", 1, 2.5, True, None]
+        }
+    # The memory is bounded: many distinct strings never grow it past its cap.
+    for i in range(10_000):
+        assert fresh.text(f"word {i} {KEY}") == f"word {i} ***"
+    assert 0 < len(fresh._memo) <= 4096
+    long_text = "x" * 100 + KEY
+    assert fresh.text(long_text) == "x" * 100 + "***"
+    assert long_text not in fresh._memo
