@@ -65,7 +65,8 @@ EventListener = Callable[[Direction, object, float], None]
 ChunkSink = Callable[[TTSChunk], None]
 StopSink = Callable[[str], None]
 
-_STATS_INTERVAL = 0.5
+_STATS_INTERVAL = 1.0
+"""Seconds between ``stats`` refreshes: each one is a widget sync (a comm message to the page)."""
 _VOICED_DBFS = -45.0
 
 
@@ -108,7 +109,7 @@ class VoiceSession(HasTraits):
     is_assistant_speaking = Bool(False)
     last_error = Unicode("")
     stats = Dict()
-    """Counters (refreshed twice a second): frames_sent, frames_dropped, bytes_sent,
+    """Counters (refreshed once a second): frames_sent, frames_dropped, bytes_sent,
     messages_sent, messages_received, reconnects, protocol_errors, playback_underruns,
     queued_ms, tts_chunks, tts_seconds, late_chunks_dropped, latencies."""
     is_emulator = Bool(False)
