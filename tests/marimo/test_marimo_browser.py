@@ -26,12 +26,18 @@ def chat_state(app: MarimoApp, index: int = -1) -> dict[str, Any]:
     return state["chats"][index] if state and state["chats"] else {}
 
 
+def rendered_chat(page: Any) -> Any:
+    """The first VoiceChat on the page, once marimo has rendered it (kernel start included)."""
+    widget = page.locator(CHAT).first
+    widget.wait_for(timeout=90_000)
+    return widget
+
+
 def test_voice_chat_streams_the_mic_and_plays_replies(
     marimo_app: MarimoApp, marimo_page: Any
 ) -> None:
     page = marimo_page
-    widget = page.locator(CHAT).first
-    widget.wait_for(timeout=90_000)
+    widget = rendered_chat(page)
     widget.locator(".nvc-mic").click()
     wait_for(
         lambda: chat_state(marimo_app).get("frames_sent", 0) > 50,
@@ -64,8 +70,7 @@ def test_voice_chat_streams_the_mic_and_plays_replies(
 
 def test_typed_turn_and_emotion_plot(marimo_app: MarimoApp, marimo_page: Any) -> None:
     page = marimo_page
-    widget = page.locator(CHAT).first
-    widget.wait_for(timeout=90_000)
+    widget = rendered_chat(page)
     widget.locator(".nvc-say-input").fill("hello there, how are you")
     widget.locator(".nvc-say-input").press("Enter")
     wait_for(
@@ -108,8 +113,7 @@ def test_rerunning_the_chat_cell_stops_the_old_session(
     marimo_app: MarimoApp, marimo_page: Any
 ) -> None:
     page = marimo_page
-    widget = page.locator(CHAT).first
-    widget.wait_for(timeout=90_000)
+    widget = rendered_chat(page)
     widget.locator(".nvc-mic").click()
     wait_for(
         lambda: chat_state(marimo_app, 0).get("state") == "connected",
