@@ -86,6 +86,17 @@ export interface CaptureStateMsg {
   take_over?: boolean;
 }
 
+/**
+ * Stamped on every browser -> kernel message by the controller: the page's id and a count
+ * (1, 2, ...). The kernel may process comm messages out of order (ipykernel 7 dispatches a comm
+ * message that arrives while a cell runs ahead of one queued behind that cell); it restores each
+ * page's order from these before dispatch.
+ */
+export interface Envelope {
+  page: string;
+  n: number;
+}
+
 export type BrowserMessage =
   | AudioFrameMsg
   | PlaybackProgressMsg

@@ -21,6 +21,7 @@ __all__ = [
     "CaptureStateMsg",
     "ClientErrorClearedMsg",
     "ClientErrorMsg",
+    "Envelope",
     "KernelMessage",
     "PlayAudioMsg",
     "PlaybackProgressMsg",
@@ -46,6 +47,14 @@ CLIENT_ERROR_CODES: frozenset[str] = frozenset(get_args(ClientErrorCode))
 
 
 # Browser -> kernel ---------------------------------------------------------------------------
+
+
+class Envelope(TypedDict):
+    """Added to every browser message by the page's controller: the page's id and a count
+    (1, 2, ...) from which ``_widget/page_order.py`` restores the page's send order."""
+
+    page: str
+    n: int
 
 
 class AudioFrameMsg(TypedDict):

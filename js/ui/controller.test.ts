@@ -5,10 +5,13 @@ import type { AudioBackend, EnvironmentProblem, MicFrame, MicOptions, Player } f
 import { Controller } from "./controller";
 
 type Sent = { msg: Record<string, unknown>; buffers: ArrayBuffer[] | undefined };
+type Stamp = { page: unknown; n: unknown };
 
 interface FakeModel {
   model: AnyModel<VoiceModel>;
+  /** What the controller sent, without its envelope (kept in `stamps`). */
   sent: Sent[];
+  stamps: Stamp[];
   /** A change made by the kernel: the value and a change event, as the widget manager does. */
   kernelSet(key: string, value: unknown): void;
 }
@@ -33,6 +36,7 @@ function fakeModel(values: Partial<VoiceModel>): FakeModel {
     ...values,
   };
   const sent: Sent[] = [];
+  const stamps: Stamp[] = [];
   const handlers = new Map<string, Array<(...args: unknown[]) => void>>();
   const fire = (event: string): void => {
     for (const handler of handlers.get(event) ?? []) handler();
@@ -51,14 +55,16 @@ function fakeModel(values: Partial<VoiceModel>): FakeModel {
       handlers.delete(event);
     },
     send: (msg: Record<string, unknown>, _cb: unknown, buffers?: ArrayBuffer[]) => {
-      sent.push({ msg, buffers });
+      const { page, n, ...rest } = msg;
+      stamps.push({ page, n });
+      sent.push({ msg: rest, buffers });
     },
   };
   const kernelSet = (key: string, value: unknown): void => {
     state[key] = value;
     fire(`change:${key}`);
   };
-  return { model: model as unknown as AnyModel<VoiceModel>, sent, kernelSet };
+  return { model: model as unknown as AnyModel<VoiceModel>, sent, stamps, kernelSet };
 }
 
 interface FakeBackend {
@@ -218,6 +224,28 @@ function fakeKernel(fake: FakeModel): void {
     setTimeout(() => fake.kernelSet("capture_view", value), 1);
   };
 }
+
+describe("Controller envelope", () => {
+  it("stamps every message with one page id and a count from 1, so the kernel can restore order", async () => {
+    const { model, stamps } = fakeModel({});
+    const { backend, emit } = fakeBackend();
+    const controller = newController(model, backend);
+    controller.addView("v1");
+    await controller.startCapture("v1", false);
+    emit(frame(0));
+    emit(frame(1));
+    await controller.stopCapture(true);
+    const other = fakeModel({});
+    const second = newController(other.model, backend);
+    second.connect();
+    expect(stamps.length).toBeGreaterThanOrEqual(4);
+    expect(stamps.map((s) => s.n)).toEqual(stamps.map((_, i) => i + 1));
+    expect(new Set(stamps.map((s) => s.page)).size).toBe(1);
+    expect(String(stamps[0]!.page)).toMatch(/^page-/);
+    expect(other.stamps[0]!.page).not.toBe(stamps[0]!.page); // each page has its own count
+    expect(other.stamps[0]!.n).toBe(1);
+  });
+});
 
 describe("Controller with two views of one model", () => {
   it("ends with exactly one view capturing when both click Mic on in the same tick", async () => {

@@ -10,6 +10,7 @@ import {
   isKernelMessage,
   type AudioFrameMsg,
   type BrowserMessage,
+  type Envelope,
   type ClientErrorCode,
 } from "../protocol";
 import { AudioWatchdog } from "../audio/watchdog";
@@ -58,8 +59,12 @@ export function isActiveState(state: string): boolean {
   return !INACTIVE_STATES.has(state);
 }
 
+function newId(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+}
+
 export function newViewId(): string {
-  return `view-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  return newId("view");
 }
 
 export class Controller {
@@ -86,6 +91,9 @@ export class Controller {
   private disposed = false;
   private watchTimer: ReturnType<typeof setInterval> | null = null;
   private assistantReplies = 0;
+  /** This page's envelope (see `Envelope`): the kernel restores the order of what it sends. */
+  private readonly pageId = newId("page");
+  private sentCount = 0;
 
   constructor(model: AnyModel<VoiceModel>, backend: AudioBackend) {
     this.model = model;
@@ -130,7 +138,8 @@ export class Controller {
 
   send(msg: BrowserMessage, buffers?: ArrayBuffer[]): void {
     if (this.disposed) return;
-    this.model.send(msg, undefined, buffers);
+    const envelope: Envelope = { page: this.pageId, n: ++this.sentCount };
+    this.model.send({ ...msg, ...envelope }, undefined, buffers);
   }
 
   connect(): void {

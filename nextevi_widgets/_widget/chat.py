@@ -22,6 +22,7 @@ from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm
 from ..client.scrub import comm_safe
 from .convert import ui_emotions, ui_error, ui_messages, ui_stats, ui_text
 from .errors import ErrorPanel
+from .page_order import PageOrder
 
 if TYPE_CHECKING:
     from ..client.messages import TTSChunk
@@ -155,6 +156,7 @@ class VoiceChat(anywidget.AnyWidget):
             if session.has_trait(source)
         ]
         self._unsubscribe = session.add_audio_sink(self._on_tts_chunk, self._on_tts_stop)
+        self._page_order = PageOrder()
         self.on_msg(self._on_browser_msg)
 
     @classmethod
@@ -278,6 +280,13 @@ class VoiceChat(anywidget.AnyWidget):
     # Browser -> kernel -------------------------------------------------------------------
 
     def _on_browser_msg(self, _widget: Any, content: Any, buffers: Sequence[Any] | None) -> None:
+        if not isinstance(content, Mapping):
+            self._dispatch_browser_msg(content, buffers)
+            return
+        for message, message_buffers in self._page_order.accept(content, buffers):
+            self._dispatch_browser_msg(message, message_buffers)
+
+    def _dispatch_browser_msg(self, content: Any, buffers: Sequence[Any] | None) -> None:
         kind = content.get("kind") if isinstance(content, Mapping) else None
         try:
             handler = self._HANDLERS.get(str(kind))

@@ -101,7 +101,8 @@ def test_assistant_audio_plays_and_reports_reach_the_kernel(
         "sum(r[1] for r in reports if not r[3])", timeout=60, what="played samples reported"
     )
     assert played > 0
-    assert nb.probe("chat.stats.get('tts_chunks', 0)") > 0
+    # Stats are refreshed once a second (each refresh is a sync): wait for the next one.
+    assert nb.wait_until("chat.stats.get('tts_chunks', 0)", timeout=15, what="tts_chunks in stats")
     widget.locator(".nvc-msg.nvc-assistant").first.wait_for(timeout=30_000)
     assert nb.probe("chat.last_error") == ""
 

@@ -312,6 +312,22 @@ def test_one_view_holds_the_microphone() -> None:
     widget.close()
 
 
+def test_a_page_order_swapped_by_the_kernel_is_restored_before_dispatch() -> None:
+    # ipykernel 7 can dispatch "released" (sent second) before "claimed" (sent first) when a
+    # cell is running; the envelope's count restores the page's order.
+    widget = VoiceChat(config_id="deterministic", emulator="inprocess")
+    claim = {"kind": "capture_state", "capturing": True, "view_id": "a", "take_over": True}
+    release = {"kind": "capture_state", "capturing": False, "view_id": "a"}
+    browser_msg(widget, {**release, "page": "p1", "n": 2})
+    assert widget.capture_view == ""  # held: the claim before it has not arrived
+    browser_msg(widget, {**claim, "page": "p1", "n": 1})
+    assert widget.capture_view == ""  # claimed, then released, in the page's order
+    # Another page counts on its own.
+    browser_msg(widget, {**claim, "view_id": "b", "page": "p2", "n": 1})
+    assert widget.capture_view == "b"
+    widget.close()
+
+
 def _port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(1.0)
