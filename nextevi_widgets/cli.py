@@ -4,6 +4,7 @@ Subcommands:
 
 * ``emulator`` — run the local NextEVI-compatible server (also ``python -m
   nextevi_widgets.emulator``).
+* ``batch`` — run audio files through the API into a dataset (:mod:`nextevi_widgets.batch`).
 * ``demo`` — registered by :mod:`nextevi_widgets._demo` when that module exists (see
   :func:`_register_demo`).
 
@@ -146,6 +147,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_emulator(subparsers)
     _register_demo(subparsers)
+    from .batch.cli import register as register_batch
+
+    register_batch(subparsers)
     return parser
 
 

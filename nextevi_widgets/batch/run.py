@@ -1,0 +1,444 @@
+"""Run many inputs through the API: bounded concurrency, retries, progress, resume, and a
+dataset that stays consistent whatever stops the run.
+
+Each finished input goes to the dataset writer at once (one atomic part per input), so what
+is finished is kept when the run is interrupted. Inputs in flight when the run is cancelled
+(Ctrl-C, a cancelled cell, :meth:`BatchRun.cancel`) are stopped and **not written**: the
+dataset holds no half input, and a second run over the same inputs runs them again (it skips
+every id the dataset already holds, error rows included).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..client import AuthenticationError, NextEVIClient, SessionSettings
+from ..client.config import redact_url
+from .audio import InputError, read_input_audio
+from .inputs import BatchInput, Inputs, discover_inputs
+from .stream import Attempt, FatalInputError, StreamOptions, TransientError, stream_input
+
+__all__ = [
+    "BatchRun",
+    "BatchSummary",
+    "InputFailure",
+    "SessionWriter",
+    "arun_batch",
+    "run_batch",
+    "run_batch_sync",
+]
+
+
+class SessionWriter(Protocol):
+    """What the batch needs from a dataset writer (``nextevi_widgets.dataset.DatasetWriter``)."""
+
+    def add_session(
+        self,
+        session_id: str,
+        events: Sequence[tuple[str, object, float]],
+        *,
+        labels: Mapping[str, Any],
+        meta: Mapping[str, Any],
+        error: str | None = None,
+    ) -> Any: ...
+
+    def done_ids(self) -> set[str]: ...
+
+    def close(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class InputFailure:
+    id: str
+    path: str
+    error: str
+
+
+@dataclass
+class BatchSummary:
+    """How a run went. Updated while it runs (``BatchRun.summary``)."""
+
+    total: int = 0
+    """Inputs found."""
+    skipped: int = 0
+    """Already in the dataset (resume)."""
+    succeeded: int = 0
+    failed: int = 0
+    """Written as error rows."""
+    retries: int = 0
+    """Extra attempts after transient failures."""
+    not_run: int = 0
+    """Left for a later run (cancelled, or the run stopped on an authentication error)."""
+    audio_seconds: float = 0.0
+    """Audio streamed by the inputs written (trailing silence included)."""
+    elapsed: float = 0.0
+    failures: list[InputFailure] = field(default_factory=list)
+    stopped: str | None = None
+    """Why the run stopped early (``"cancelled"`` or the authentication error), else None."""
+
+    @property
+    def written(self) -> int:
+        return self.succeeded + self.failed
+
+    @property
+    def inputs_per_minute(self) -> float:
+        return 60.0 * self.written / self.elapsed if self.elapsed > 0 else 0.0
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.written} of {self.total} inputs written ({self.succeeded} ok, "
+            f"{self.failed} errors), {self.skipped} already done, {self.not_run} not run; "
+            f"{self.elapsed:.1f} s, {self.inputs_per_minute:.1f} inputs/min"
+        )
+        if self.stopped:
+            text += f"; stopped: {self.stopped}"
+        return text
+
+
+@dataclass(frozen=True)
+class _Connection:
+    url: str | None
+    api_key: str | None
+    access_token: str | None
+    config_id: str | None
+    project_id: str | None
+    settings: SessionSettings | None
+    open_timeout: float
+
+    def client(self) -> NextEVIClient:
+        return NextEVIClient(
+            url=self.url,
+            api_key=self.api_key,
+            access_token=self.access_token,
+            config_id=self.config_id,
+            project_id=self.project_id,
+            settings=self.settings,
+            max_reconnect_attempts=0,
+            open_timeout=self.open_timeout,
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    stream: StreamOptions
+    retries: int
+    retry_delay: float
+    retry_max_delay: float
+    input_timeout: float | None
+
+
+async def arun_batch(
+    inputs: Inputs,
+    out: str | os.PathLike[str] | SessionWriter,
+    *,
+    concurrency: int = 2,
+    realtime: bool = True,
+    path_column: str = "path",
+    id_column: str | None = None,
+    label_columns: Sequence[str] | None = None,
+    progress: bool | Mapping[str, Any] = True,
+    retries: int = 3,
+    retry_delay: float = 1.0,
+    retry_max_delay: float = 30.0,
+    trailing_silence: float = 1.0,
+    quiet_period: float = 2.0,
+    reply_timeout: float = 30.0,
+    input_timeout: float | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    access_token: str | None = None,
+    config_id: str | None = None,
+    project_id: str | None = None,
+    settings: SessionSettings | None = None,
+    emulator: bool | str = "auto",
+    open_timeout: float = 10.0,
+    summary: BatchSummary | None = None,
+) -> BatchSummary:
+    """Run ``inputs`` through the API and write one dataset row per input to ``out``.
+
+    ``inputs``: see :func:`~nextevi_widgets.batch.discover_inputs` (files, folders, a CSV or
+    DataFrame with ``path_column`` and label columns). ``out``: a dataset folder (opened with
+    ``nextevi_widgets.dataset.DatasetWriter``) or a writer object.
+
+    Each input is streamed as a live microphone would, in 20 ms frames at real-time pace, then
+    ``trailing_silence`` seconds of silence so the turn ends; the run waits for the reply to
+    finish (its last audio chunk, or ``quiet_period`` without events when no reply comes) and
+    closes. ``realtime=False`` sends as fast as the connection takes the audio: for local
+    emulator runs (the real service expects real-time audio).
+
+    At most ``concurrency`` inputs run at once. A transient failure (connection refused or
+    dropped, a 1011/1013 close, a timeout) is retried up to ``retries`` times with jittered
+    exponential backoff from ``retry_delay`` seconds; a bad input (unreadable, not audio,
+    empty, a server error) becomes an error row and the run goes on; rejected credentials are
+    not retried: that input gets an error row and the run stops (fix them and run again).
+    Inputs whose ids the dataset already holds are skipped, so running again resumes.
+    ``input_timeout`` bounds one attempt (default: the audio's duration at the chosen pace
+    plus ``reply_timeout`` plus 30 s).
+
+    Without ``url`` or credentials (arguments or environment) the embedded emulator is started
+    in a child process (``emulator="auto"``; ``"inprocess"``, ``"process"`` or ``False`` to
+    choose) and stopped at the end; ``config_id`` picks its engine profile (e.g.
+    ``"deterministic"``, ``"lite"``).
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if retries < 0:
+        raise ValueError("retries must not be negative")
+    summary = summary if summary is not None else BatchSummary()
+    found = discover_inputs(
+        inputs, path_column=path_column, id_column=id_column, label_columns=label_columns
+    )
+    summary.total = len(found)
+    plan = _Plan(
+        StreamOptions(
+            realtime=realtime,
+            trailing_silence=trailing_silence,
+            quiet_period=quiet_period,
+            reply_timeout=reply_timeout,
+        ),
+        retries,
+        retry_delay,
+        retry_max_delay,
+        input_timeout,
+    )
+    from .._session.backend import open_backend, resolve_emulator_mode
+
+    mode = resolve_emulator_mode(emulator, api_key=api_key, access_token=access_token, url=url)
+    writer, owns_writer = _open_writer(out)
+    started = time.monotonic()
+    bar = None
+    try:
+        done = writer.done_ids()
+        todo = [item for item in found if item.id not in done]
+        summary.skipped = len(found) - len(todo)
+        bar = _progress_bar(progress, total=len(found), initial=summary.skipped)
+        backend = await open_backend(
+            mode, api_key=api_key, access_token=access_token, url=url, config_id=config_id
+        )
+        try:
+            connection = _Connection(
+                backend.url,
+                backend.api_key,
+                backend.access_token,
+                backend.config_id,
+                project_id,
+                settings,
+                open_timeout,
+            )
+            await _run_all(todo, connection, plan, writer, summary, bar, concurrency)
+        finally:
+            await backend.aclose()
+    except asyncio.CancelledError:
+        summary.stopped = summary.stopped or "cancelled"
+        raise
+    finally:
+        summary.elapsed = time.monotonic() - started
+        summary.not_run = summary.total - summary.skipped - summary.written
+        if bar is not None:
+            bar.close()
+        if owns_writer:
+            writer.close()
+    return summary
+
+
+async def _run_all(
+    todo: list[BatchInput],
+    connection: _Connection,
+    plan: _Plan,
+    writer: SessionWriter,
+    summary: BatchSummary,
+    bar: Any,
+    concurrency: int,
+) -> None:
+    queue = iter(todo)
+    stop = asyncio.Event()
+
+    async def worker() -> None:
+        for item in queue:
+            if stop.is_set():
+                return
+            outcome = await _run_input(item, connection, plan, summary)
+            labels, meta, events, error = outcome
+            writer.add_session(item.id, events, labels=labels, meta=meta, error=error)
+            if error is None:
+                summary.succeeded += 1
+                summary.audio_seconds += float(meta.get("audio_seconds", 0.0))
+            else:
+                summary.failed += 1
+                summary.failures.append(InputFailure(item.id, str(item.path), error))
+                if meta.get("auth_failed"):
+                    summary.stopped = error
+                    stop.set()
+            if bar is not None:
+                bar.update(1)
+                if summary.failed:
+                    bar.set_postfix(errors=summary.failed, refresh=False)
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, len(todo)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _run_input(
+    item: BatchInput, connection: _Connection, plan: _Plan, summary: BatchSummary
+) -> tuple[dict[str, Any], dict[str, Any], list[tuple[str, object, float]], str | None]:
+    labels = dict(item.labels)
+    meta: dict[str, Any] = {
+        "path": str(item.path),
+        "source": item.source,
+        "realtime": plan.stream.realtime,
+        "url": redact_url(connection.url) if connection.url else None,
+        "config_id": connection.config_id,
+    }
+    try:
+        audio = await asyncio.to_thread(read_input_audio, item.path)
+    except InputError as exc:
+        return labels, {**meta, "attempts": 0}, [], str(exc)
+    meta.update(
+        source_sample_rate=audio.source_rate,
+        source_channels=audio.source_channels,
+        source_format=audio.source_format,
+        input_seconds=round(audio.duration, 4),
+    )
+    timeout = plan.input_timeout
+    if timeout is None:
+        pace = 1.0 if plan.stream.realtime else 0.1
+        speech = audio.duration + plan.stream.trailing_silence
+        timeout = speech * pace + plan.stream.reply_timeout + 30.0
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            attempt: Attempt = await asyncio.wait_for(
+                stream_input(audio.pcm, connection.client, plan.stream), timeout
+            )
+        except asyncio.TimeoutError:
+            failure = f"timed out after {timeout:.0f} s"
+        except TransientError as exc:
+            failure = str(exc)
+        except FatalInputError as exc:
+            meta.update(attempts=attempts, auth_failed=exc.auth)
+            return labels, meta, [], str(exc)
+        except AuthenticationError as exc:  # raised by the client itself, to be safe
+            meta.update(attempts=attempts, auth_failed=True)
+            return labels, meta, [], str(exc)
+        else:
+            meta.update(
+                attempts=attempts,
+                ended_by=attempt.ended_by,
+                connection_id=attempt.connection_id,
+                audio_seconds=round(attempt.audio_seconds, 4),
+            )
+            error = None
+            if attempt.server_errors:
+                error = "server error " + "; ".join(attempt.server_errors)
+            return labels, meta, attempt.events, error
+        if attempts > plan.retries:
+            meta.update(attempts=attempts)
+            return labels, meta, [], f"gave up after {attempts} attempts: {failure}"
+        summary.retries += 1
+        cap = min(plan.retry_max_delay, plan.retry_delay * 2 ** (attempts - 1))
+        await asyncio.sleep(random.uniform(cap / 2, cap))
+
+
+def _open_writer(out: str | os.PathLike[str] | SessionWriter) -> tuple[SessionWriter, bool]:
+    if isinstance(out, (str, os.PathLike)):
+        from ..dataset import DatasetWriter
+
+        writer: SessionWriter = DatasetWriter(Path(out))
+        return writer, True
+    return out, False
+
+
+def _progress_bar(progress: bool | Mapping[str, Any], *, total: int, initial: int) -> Any:
+    """A tqdm bar (``tqdm.auto``: a widget in notebooks, text in terminals), or None.
+    ``progress`` may be a mapping of extra tqdm arguments (``file``, ``desc``, ...)."""
+    if progress is False:
+        return None
+    from tqdm.auto import tqdm
+
+    options: dict[str, Any] = {"desc": "batch", "unit": "input", "dynamic_ncols": True}
+    if isinstance(progress, Mapping):
+        options.update(progress)
+    return tqdm(total=total, initial=initial, **options)
+
+
+class BatchRun:
+    """A batch running as a task on the current event loop (what :func:`run_batch` returns).
+
+    ``await run`` gives the :class:`BatchSummary`; :attr:`summary` is updated while it runs;
+    :meth:`cancel` stops it (finished inputs are kept, inputs in flight are not written).
+    """
+
+    def __init__(self, task: asyncio.Task[BatchSummary], summary: BatchSummary) -> None:
+        self._task = task
+        self.summary = summary
+
+    def __await__(self) -> Generator[Any, None, BatchSummary]:
+        return self._task.__await__()
+
+    @property
+    def task(self) -> asyncio.Task[BatchSummary]:
+        return self._task
+
+    def done(self) -> bool:
+        return self._task.done()
+
+    def cancel(self) -> bool:
+        return self._task.cancel()
+
+    def result(self) -> BatchSummary:
+        """The summary of a finished run (raises what the run raised)."""
+        return self._task.result()
+
+    def __repr__(self) -> str:
+        state = "done" if self.done() else "running"
+        return f"<BatchRun {state}: {self.summary}>"
+
+
+def run_batch(
+    inputs: Inputs, out: str | os.PathLike[str] | SessionWriter, **options: Any
+) -> BatchRun:
+    """Start :func:`arun_batch` as a background task on the running loop and return at once.
+
+    For notebooks and async code: a cell returns immediately and the progress bar updates
+    while you work; ``summary = await run`` waits for the end. Cancelling the task (or the
+    cell awaiting it) stops the run and leaves a consistent dataset. From a plain script use
+    :func:`run_batch_sync`.
+    """
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "run_batch needs a running event loop (a notebook or async code); "
+            "use run_batch_sync in a script"
+        ) from None
+    summary = BatchSummary()
+    task = loop.create_task(arun_batch(inputs, out, summary=summary, **options), name="batch")
+    return BatchRun(task, summary)
+
+
+def run_batch_sync(
+    inputs: Inputs, out: str | os.PathLike[str] | SessionWriter, **options: Any
+) -> BatchSummary:
+    """:func:`arun_batch` for scripts: runs its own event loop and blocks until done. Ctrl-C
+    stops the run cleanly (finished inputs kept) and raises ``KeyboardInterrupt``."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(arun_batch(inputs, out, **options))
+    raise RuntimeError(
+        "run_batch_sync cannot run inside a running event loop (a notebook); "
+        "use run = run_batch(...) there"
+    )
