@@ -41,6 +41,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--retries", type=int, default=3, help="retries per input (3)")
     parser.add_argument(
+        "--retry-errors", action="store_true", help="run inputs with error rows again"
+    )
+    parser.add_argument(
         "--trailing-silence", type=float, default=1.0, help="seconds of silence after each input"
     )
     parser.add_argument(
@@ -85,6 +88,7 @@ def _run(args: argparse.Namespace) -> int:
                 label_columns=labels,
                 progress=not args.no_progress,
                 retries=args.retries,
+                retry_errors=args.retry_errors,
                 trailing_silence=args.trailing_silence,
                 reply_timeout=args.reply_timeout,
                 url=args.url,

@@ -145,6 +145,7 @@ async def arun_batch(
     label_columns: Sequence[str] | None = None,
     progress: bool | Mapping[str, Any] = True,
     retries: int = 3,
+    retry_errors: bool = False,
     retry_delay: float = 1.0,
     retry_max_delay: float = 30.0,
     trailing_silence: float = 1.0,
@@ -178,7 +179,8 @@ async def arun_batch(
     exponential backoff from ``retry_delay`` seconds; a bad input (unreadable, not audio,
     empty, a server error) becomes an error row and the run goes on; rejected credentials are
     not retried: that input gets an error row and the run stops (fix them and run again).
-    Inputs whose ids the dataset already holds are skipped, so running again resumes.
+    Inputs whose ids the dataset already holds are skipped, so running again resumes;
+    ``retry_errors=True`` runs the inputs whose rows are errors again (their new rows win).
     ``input_timeout`` bounds one attempt (default: the audio's duration at the chosen pace
     plus ``reply_timeout`` plus 30 s).
 
@@ -215,7 +217,7 @@ async def arun_batch(
     started = time.monotonic()
     bar = None
     try:
-        done = writer.done_ids()
+        done = _done_ids(writer, retry_errors)
         todo = [item for item in found if item.id not in done]
         summary.skipped = len(found) - len(todo)
         bar = _progress_bar(progress, total=len(found), initial=summary.skipped)
@@ -338,6 +340,8 @@ async def _run_input(
                 attempts=attempts,
                 ended_by=attempt.ended_by,
                 connection_id=attempt.connection_id,
+                started_at=attempt.started_at,
+                wall_s=round(attempt.wall_s, 4),
                 audio_seconds=round(attempt.audio_seconds, 4),
             )
             error = None
@@ -350,6 +354,13 @@ async def _run_input(
         summary.retries += 1
         cap = min(plan.retry_max_delay, plan.retry_delay * 2 ** (attempts - 1))
         await asyncio.sleep(random.uniform(cap / 2, cap))
+
+
+def _done_ids(writer: SessionWriter, retry_errors: bool) -> set[str]:
+    if retry_errors:
+        done_ids: Any = writer.done_ids
+        return set(done_ids(include_errors=False))
+    return set(writer.done_ids())
 
 
 def _open_writer(out: str | os.PathLike[str] | SessionWriter) -> tuple[SessionWriter, bool]:

@@ -85,6 +85,10 @@ class Attempt:
     server_errors: list[str] = field(default_factory=list)
     audio_seconds: float = 0.0
     connection_id: str | None = None
+    started_at: float = 0.0
+    """Epoch seconds when the attempt began."""
+    wall_s: float = 0.0
+    """Seconds from connecting to closing."""
 
 
 class _Watch:
@@ -132,7 +136,7 @@ async def stream_input(
     pcm: bytes, make_client: Callable[[], NextEVIClient], options: StreamOptions
 ) -> Attempt:
     """Run one attempt; raises :class:`TransientError` or :class:`FatalInputError`."""
-    attempt = Attempt()
+    attempt = Attempt(started_at=time.time())
     t0 = time.monotonic()
 
     def note(direction: str, event: object) -> None:
@@ -166,6 +170,7 @@ async def stream_input(
         if not receiver.done():
             receiver.cancel()
         attempt.events.sort(key=lambda triple: triple[2])
+        attempt.wall_s = time.monotonic() - t0
     return attempt
 
 
