@@ -1,0 +1,287 @@
+"""``DatasetWriter``: finished sessions in, Parquet part files out, safe to interrupt.
+
+Sessions are buffered and flushed as one *part*: a file per table named
+``part-<time>-<writer>-<n>.parquet``, each written under a hidden temporary name and renamed
+into place, ``sessions`` last. A part's rows count only once its ``sessions`` file exists
+(:class:`~nextevi_widgets.dataset.SessionDataset` ignores the rest), so a crash or Ctrl-C at
+any moment leaves a dataset that reads, and :meth:`DatasetWriter.done_ids` tells exactly which
+sessions made it. ``close()`` (or leaving the ``with`` block, also by an exception such as
+KeyboardInterrupt) flushes what is buffered.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .rows import Event, Row, recording_from_events, session_rows
+from .schema import FORMAT, MANIFEST, SCHEMA_VERSION, SCHEMAS, TABLES
+
+__all__ = ["DatasetWriter", "committed_parts", "read_manifest"]
+
+_COMMIT_ORDER = (*[name for name in TABLES if name != "sessions"], "sessions")
+
+
+class DatasetWriter:
+    """Writes sessions into the dataset at ``path`` (created when missing, appended to
+    otherwise).
+
+    ::
+
+        with DatasetWriter("runs/eval") as writer:
+            for session_id, events, labels in runs:
+                if session_id not in writer.done_ids():
+                    writer.add_session(session_id, events, labels=labels, meta={"config": "v2"})
+
+    ``flush_every`` sessions or ``flush_seconds`` since the last flush (whichever comes
+    first) make a part; ``flush_every=1`` writes each session at once. Larger parts read
+    faster; what is buffered when the process is killed (not interrupted) is not done and a
+    resumed run does it again.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        flush_every: int = 16,
+        flush_seconds: float = 30.0,
+        compression: str = "zstd",
+    ) -> None:
+        if flush_every < 1:
+            raise ValueError("flush_every must be at least 1")
+        self.path = Path(path)
+        self.flush_every = flush_every
+        self.flush_seconds = flush_seconds
+        self.compression = compression
+        self.closed = False
+        _ensure_manifest(self.path)
+        self._writer_id = uuid.uuid4().hex[:8]
+        self._started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
+        self._seq = 0
+        self._buffer: list[dict[str, list[Row]]] = []
+        self._last_flush = time.monotonic()
+        self._done, self._failed, self._label_types = _existing(self.path)
+
+    # ------------------------------------------------------------------ public API
+
+    def add_session(
+        self,
+        session_id: str,
+        events: Sequence[Event],
+        *,
+        labels: Mapping[str, Any],
+        meta: Mapping[str, Any],
+        error: str | None = None,
+    ) -> None:
+        """Add one finished session: its ``(direction, event, t)`` triples as
+        ``VoiceSession.on_event`` listeners receive them, the input's ``labels`` (one column
+        each in ``sessions``), ``meta`` (``config``/``config_id``, ``started_at``,
+        ``wall_s``, ``connection_id`` get columns, the rest is kept as JSON) and ``error``
+        when the run failed (the session still gets its row, plus an ``errors`` row).
+
+        A session id may be written again only if its earlier row has an error (a retry);
+        the newer row then wins."""
+        if self.closed:
+            raise ValueError("DatasetWriter is closed")
+        if not isinstance(session_id, str) or not session_id:
+            raise ValueError(f"session_id must be a non-empty string, not {session_id!r}")
+        if session_id in self._done and session_id not in self._failed:
+            raise ValueError(f"session {session_id!r} is already in the dataset")
+        recording = recording_from_events(events, name=session_id)
+        rows = session_rows(session_id, recording, labels=labels, meta=meta, error=error)
+        self._buffer.append(rows.tables)
+        self._done.add(session_id)
+        if error is None:
+            self._failed.discard(session_id)
+        else:
+            self._failed.add(session_id)
+        if (
+            len(self._buffer) >= self.flush_every
+            or time.monotonic() - self._last_flush >= self.flush_seconds
+        ):
+            self.flush()
+
+    def done_ids(self, *, include_errors: bool = True) -> set[str]:
+        """Ids of the sessions in the dataset (written or buffered for the next flush);
+        ``include_errors=False`` leaves out those whose row has an error (to retry them)."""
+        if include_errors:
+            return set(self._done)
+        return self._done - self._failed
+
+    def flush(self) -> None:
+        """Write the buffered sessions as one part now."""
+        if not self._buffer:
+            self._last_flush = time.monotonic()
+            return
+        self._seq += 1
+        part = f"part-{self._started}-{self._writer_id}-{self._seq:05d}"
+        tables = {name: self._table(name, part) for name in TABLES}
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for name in _COMMIT_ORDER:
+                table = tables[name]
+                if table.num_rows == 0 and name != "sessions":
+                    continue
+                folder = self.path / name
+                folder.mkdir(exist_ok=True)
+                final = folder / f"{part}.parquet"
+                temp = folder / f".{part}.parquet.tmp"
+                _write_durably(table, temp, self.compression)
+                staged.append((temp, final))
+            for temp, final in staged:  # sessions last: it commits the part
+                os.replace(temp, final)
+        except BaseException:
+            for temp, _ in staged:
+                temp.unlink(missing_ok=True)
+            raise
+        self._buffer.clear()
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        """Flush what is buffered; further ``add_session`` calls fail."""
+        if self.closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self.closed = True
+
+    def __enter__(self) -> DatasetWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"buffered={len(self._buffer)}"
+        return f"<DatasetWriter {str(self.path)!r} sessions={len(self._done)} {state}>"
+
+    # ------------------------------------------------------------------ tables
+
+    def _table(self, name: str, part: str) -> pa.Table:
+        rows = [row for session in self._buffer for row in session[name]]
+        for row in rows:
+            row["part"] = part
+        schema = SCHEMAS[name]
+        if name == "sessions":
+            schema = self._sessions_schema(rows)
+        return pa.Table.from_pylist(rows, schema=schema)
+
+    def _sessions_schema(self, rows: list[Row]) -> pa.Schema:
+        schema = SCHEMAS["sessions"]
+        labels = list(dict.fromkeys(k for row in rows for k in row if k not in schema.names))
+        for label in labels:
+            values = [row.get(label) for row in rows]
+            known = self._label_types.get(label)
+            try:
+                inferred = pa.array(values).type
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise ValueError(f"label {label!r} mixes value types: {exc}") from None
+            if known is None:
+                known = pa.string() if pa.types.is_null(inferred) else inferred
+                self._label_types[label] = known
+            elif not pa.types.is_null(inferred) and inferred != known:
+                try:
+                    pa.array(values).cast(known)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    raise ValueError(
+                        f"label {label!r} was {known} in this dataset, now {inferred}"
+                    ) from None
+            schema = schema.append(pa.field(label, known))
+        return schema
+
+
+# ---------------------------------------------------------------------- files
+
+
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The dataset's manifest; a clear error for a folder that is not a dataset or one
+    written by a newer version."""
+    manifest_path = path / MANIFEST
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path} is not a session dataset (no {MANIFEST})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise ValueError(f"{manifest_path} is not a {FORMAT} manifest")
+    version = manifest.get("schema_version")
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} has schema version {version}; this nextevi-widgets reads up to "
+            f"{SCHEMA_VERSION} (upgrade the package)"
+        )
+    return manifest
+
+
+def committed_parts(path: Path) -> list[str]:
+    """Names of the parts whose ``sessions`` file exists, oldest first."""
+    folder = path / "sessions"
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob("part-*.parquet"))
+
+
+def _ensure_manifest(path: Path) -> None:
+    if (path / MANIFEST).exists():
+        read_manifest(path)
+        return
+    if path.exists() and any(path.iterdir()):
+        raise FileExistsError(f"{path} exists, is not empty and is not a session dataset")
+    path.mkdir(parents=True, exist_ok=True)
+    manifest = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "tables": list(TABLES),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    }
+    temp = path / f".{MANIFEST}.tmp"
+    temp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.replace(temp, path / MANIFEST)
+
+
+def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
+    """Session ids already written, those whose newest row has an error, label types."""
+    done: set[str] = set()
+    failed: set[str] = set()
+    types: dict[str, pa.DataType] = {}
+    base = set(SCHEMAS["sessions"].names)
+    for part in committed_parts(path):
+        file = path / "sessions" / f"{part}.parquet"
+        schema = pq.read_schema(file)
+        for field in schema:
+            if field.name not in base:
+                types.setdefault(field.name, field.type)
+        table = pq.read_table(file, columns=["session_id", "error"])
+        for session_id, error in zip(
+            table.column("session_id").to_pylist(),
+            table.column("error").to_pylist(),
+            strict=True,
+        ):
+            done.add(session_id)
+            if error is None:
+                failed.discard(session_id)
+            else:
+                failed.add(session_id)
+    return done, failed, types
+
+
+def _write_durably(table: pa.Table, path: Path, compression: str) -> None:
+    with open(path, "wb") as sink:
+        pq.write_table(table, sink, compression=compression)
+        sink.flush()
+        os.fsync(sink.fileno())
