@@ -100,6 +100,9 @@ class _Watch:
         self.user_open = False
         self.awaiting_reply = False
         self.reply_done = False
+        self.playout_end = 0.0
+        """When a listener playing the reply's chunks back to back from their arrival would
+        hear its end (monotonic seconds): the recorded reply is then heard in full."""
         self.disconnected: Disconnected | None = None
 
     def see(self, event: object) -> None:
@@ -117,12 +120,14 @@ class _Watch:
             self.reply_done = False
         elif isinstance(event, TTSChunk):
             self.awaiting_reply = True
+            self.playout_end = max(self.last, self.playout_end) + event.duration
             if event.is_last:
                 self.awaiting_reply = False
                 self.reply_done = True
         elif isinstance(event, Interruption):
             self.awaiting_reply = False
             self.reply_done = True
+            self.playout_end = self.last  # playback stops at an interruption
         elif isinstance(event, Disconnected):
             self.disconnected = event
         self.changed.set()
@@ -220,14 +225,16 @@ async def _send_audio(
 
 
 async def _wait_for_reply(watch: _Watch, options: StreamOptions) -> EndReason:
-    """Wait until the reply has finished (its last audio chunk), or until nothing is under way
-    and nothing arrived for ``quiet_period``, or a reply stalls for ``reply_timeout``."""
+    """Wait until the reply has finished (its last audio chunk, played out), or until nothing is
+    under way and nothing arrived for ``quiet_period``, or a reply stalls for
+    ``reply_timeout``."""
     while True:
         if watch.disconnected is not None:
             return "closed"
-        idle = time.monotonic() - watch.last
+        now = time.monotonic()
+        idle = now - watch.last
         if watch.reply_done and not watch.busy:
-            limit, reason = _SETTLE, "reply"
+            limit, reason = _SETTLE + max(0.0, watch.playout_end - watch.last), "reply"
         elif watch.busy:
             limit, reason = options.reply_timeout, "stalled"
         else:
