@@ -234,6 +234,7 @@ async def arun_batch(
                 settings,
                 open_timeout,
             )
+            connection.client()  # a configuration error (no config id...) stops the run here
             await _run_all(todo, connection, plan, writer, summary, bar, concurrency)
         finally:
             await backend.aclose()
