@@ -143,7 +143,7 @@ async def arun_batch(
     path_column: str = "path",
     id_column: str | None = None,
     label_columns: Sequence[str] | None = None,
-    progress: bool | Mapping[str, Any] = True,
+    progress: bool | Mapping[str, Any] | Any = True,
     retries: int = 3,
     retry_errors: bool = False,
     retry_delay: float = 1.0,
@@ -184,6 +184,10 @@ async def arun_batch(
     ``input_timeout`` bounds one attempt (default: the audio's duration at the chosen pace
     plus ``reply_timeout`` plus 30 s).
 
+    ``progress``: a tqdm bar (``tqdm.auto``: a widget in notebooks, text in terminals) counting
+    inputs, with the error count beside it; ``False`` for none, a mapping of tqdm arguments
+    (``file``, ``desc``, ...) to adjust it, or a bar of your own to update (left open).
+
     Without ``url`` or credentials (arguments or environment) the embedded emulator is started
     in a child process (``emulator="auto"``; ``"inprocess"``, ``"process"`` or ``False`` to
     choose) and stopped at the end; ``config_id`` picks its engine profile (e.g.
@@ -198,6 +202,7 @@ async def arun_batch(
         inputs, path_column=path_column, id_column=id_column, label_columns=label_columns
     )
     summary.total = len(found)
+    bar, owns_bar = _progress_bar(progress, total=len(found))
     plan = _Plan(
         StreamOptions(
             realtime=realtime,
@@ -215,12 +220,12 @@ async def arun_batch(
     mode = resolve_emulator_mode(emulator, api_key=api_key, access_token=access_token, url=url)
     writer, owns_writer = _open_writer(out)
     started = time.monotonic()
-    bar = None
     try:
         done = _done_ids(writer, retry_errors)
         todo = [item for item in found if item.id not in done]
         summary.skipped = len(found) - len(todo)
-        bar = _progress_bar(progress, total=len(found), initial=summary.skipped)
+        if bar is not None and summary.skipped:
+            bar.update(summary.skipped)
         backend = await open_backend(
             mode, api_key=api_key, access_token=access_token, url=url, config_id=config_id
         )
@@ -244,7 +249,7 @@ async def arun_batch(
     finally:
         summary.elapsed = time.monotonic() - started
         summary.not_run = summary.total - summary.skipped - summary.written
-        if bar is not None:
+        if bar is not None and owns_bar:
             bar.close()
         if owns_writer:
             writer.close()
@@ -373,17 +378,20 @@ def _open_writer(out: str | os.PathLike[str] | SessionWriter) -> tuple[SessionWr
     return out, False
 
 
-def _progress_bar(progress: bool | Mapping[str, Any], *, total: int, initial: int) -> Any:
-    """A tqdm bar (``tqdm.auto``: a widget in notebooks, text in terminals), or None.
-    ``progress`` may be a mapping of extra tqdm arguments (``file``, ``desc``, ...)."""
-    if progress is False:
-        return None
+def _progress_bar(progress: bool | Mapping[str, Any] | Any, *, total: int) -> tuple[Any, bool]:
+    """``(bar or None, whether we made it)``; see ``progress`` in :func:`arun_batch`."""
+    if progress is False or progress is None:
+        return None, False
+    if callable(getattr(progress, "update", None)) and not isinstance(progress, Mapping):
+        bar: Any = progress
+        bar.total = total
+        return bar, False
     from tqdm.auto import tqdm
 
     options: dict[str, Any] = {"desc": "batch", "unit": "input", "dynamic_ncols": True}
     if isinstance(progress, Mapping):
         options.update(progress)
-    return tqdm(total=total, initial=initial, **options)
+    return tqdm(total=total, **options), True
 
 
 class BatchRun:
@@ -436,9 +444,20 @@ def run_batch(
             "run_batch needs a running event loop (a notebook or async code); "
             "use run_batch_sync in a script"
         ) from None
-    summary = BatchSummary()
-    task = loop.create_task(arun_batch(inputs, out, summary=summary, **options), name="batch")
+    # Inputs are found and the bar is made here, in the cell: a bad path raises at once and
+    # the bar is shown under the cell that started the run.
+    discovery = {k: options.pop(k) for k in _DISCOVERY if k in options}
+    found = discover_inputs(inputs, **discovery)
+    bar, _ = _progress_bar(options.pop("progress", True), total=len(found))
+    summary = BatchSummary(total=len(found))
+    batch = arun_batch(found, out, progress=bar or False, summary=summary, **options)
+    task = loop.create_task(batch, name="nextevi-batch")
+    if bar is not None:
+        task.add_done_callback(lambda _: bar.close())
     return BatchRun(task, summary)
+
+
+_DISCOVERY = ("path_column", "id_column", "label_columns")
 
 
 def run_batch_sync(
