@@ -216,7 +216,7 @@ def _latency_row(key: Row, record: Mapping[str, Any]) -> Row:
         row[stage] = _number(record.get(stage))
     for span, (begin, end) in _SPANS.items():
         a, b = row[begin], row[end]
-        row[span] = None if a is None or b is None else round(b - a, 6)
+        row[span] = None if a is None or b is None else b - a
     return row
 
 

@@ -4,8 +4,8 @@ A dataset is a folder::
 
     DATASET/
       _dataset.json           # {"format": "nextevi-widgets-dataset", "schema_version": 1, ...}
-      sessions/part-<writer>-<n>.parquet
-      turns/part-<writer>-<n>.parquet
+      sessions/part-<utc time>-<writer>-<n>.parquet
+      turns/part-<utc time>-<writer>-<n>.parquet
       transcripts/...   emotion_samples/...   latency/...   errors/...
 
 Every table has ``session_id`` (join key) and ``part`` (the part file's name stem, shared by
