@@ -9,8 +9,8 @@ public views of a :class:`~nextevi_widgets.recording.Recording` built from the e
 from __future__ import annotations
 
 import bisect
-import itertools
 import datetime
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
