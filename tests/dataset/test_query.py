@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from conftest import Recorded
 
-from nextevi_widgets.dataset import DatasetWriter, SessionDataset
+from nextevi_widgets.dataset import SessionDataset
 
 PER_LABEL = """
     select s.sentiment, e.name, avg(e.score) as mean_score, count(*) as n
     from emotion_samples e join sessions s using (session_id)
     group by s.sentiment, e.name order by s.sentiment, e.name
 """
-
-
-@pytest.fixture
-def labelled(tmp_path: Path, recorded: Recorded) -> SessionDataset:
-    """Four sessions in two parts: one-turn ones are "positive", two-turn ones "negative"."""
-    path = tmp_path / "ds"
-    with DatasetWriter(path, flush_every=2) as writer:
-        for n in range(4):
-            events = recorded.events[n % 2]
-            sentiment = ["positive", "negative"][n % 2]
-            writer.add_session(f"s{n}", events, labels={"sentiment": sentiment}, meta={})
-    return SessionDataset.open(path)
 
 
 def test_sql_per_label_aggregate_matches_pandas(labelled: SessionDataset) -> None:
