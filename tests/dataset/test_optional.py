@@ -11,7 +11,6 @@ from conftest import Recorded
 
 from nextevi_widgets.dataset import DatasetWriter
 
-
 BLOCK = """
 import importlib.abc, sys
 
