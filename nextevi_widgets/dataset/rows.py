@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import itertools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -176,6 +177,7 @@ def _transcript_row(key: Row, t: float, event: Transcription, turn: int | None) 
 
 
 def _emotion_rows(key: Row, recording: Recording, turn_of: Any, roles: list[str]) -> list[Row]:
+    user_turns = list(itertools.accumulate(int(role == "user") for role in roles))
     timeline = recording.timeline
     names, times, values, sources = (
         timeline.names,
@@ -187,6 +189,7 @@ def _emotion_rows(key: Row, recording: Recording, turn_of: Any, roles: list[str]
     for row_index, t in enumerate(times.tolist()):
         turn = turn_of(t)
         role = roles[turn - 1] if turn is not None else None
+        user_turn = (user_turns[turn - 1] or None) if turn is not None else None
         for col, name in enumerate(names):
             score = float(values[row_index, col])
             if not math.isnan(score):
@@ -195,6 +198,7 @@ def _emotion_rows(key: Row, recording: Recording, turn_of: Any, roles: list[str]
                         **key,
                         "t": t,
                         "turn": turn,
+                        "user_turn": user_turn,
                         "role": role,
                         "name": name,
                         "score": score,
@@ -216,7 +220,7 @@ def _latency_row(key: Row, record: Mapping[str, Any]) -> Row:
         row[stage] = _number(record.get(stage))
     for span, (begin, end) in _SPANS.items():
         a, b = row[begin], row[end]
-        row[span] = None if a is None or b is None else round(b - a, 6)
+        row[span] = None if a is None or b is None else b - a
     return row
 
 

@@ -4,8 +4,8 @@ A dataset is a folder::
 
     DATASET/
       _dataset.json           # {"format": "nextevi-widgets-dataset", "schema_version": 1, ...}
-      sessions/part-<writer>-<n>.parquet
-      turns/part-<writer>-<n>.parquet
+      sessions/part-<utc time>-<writer>-<n>.parquet
+      turns/part-<utc time>-<writer>-<n>.parquet
       transcripts/...   emotion_samples/...   latency/...   errors/...
 
 Every table has ``session_id`` (join key) and ``part`` (the part file's name stem, shared by
@@ -31,8 +31,9 @@ session clock; ``*_s`` columns are durations in seconds.
     time falls in), ``is_final``, ``text``, ``confidence``, ``words`` (list of
     ``{word, start, end, confidence}``).
 ``emotion_samples``
-    Long format, one row per (sample, emotion): ``t``, ``turn``, ``role`` (of that turn),
-    ``name``, ``score`` (0..1), ``source`` (``emotion_update`` or ``transcription``).
+    Long format, one row per (sample, emotion): ``t``, ``turn``, ``user_turn`` (user turns
+    begun by ``t``: 1 from the first user turn on), ``role`` (of ``turn``), ``name``,
+    ``score`` (0..1), ``source`` (``emotion_update`` or ``transcription``).
 ``latency``
     One row per user turn (the session's latency records): ``user_turn``,
     ``user_message_id``, ``generation_id``, the stage times ``user_speech_end``,
@@ -130,6 +131,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             *_KEY,
             pa.field("t", pa.float64()),
             pa.field("turn", pa.int32()),
+            pa.field("user_turn", pa.int32()),
             pa.field("role", pa.string()),
             pa.field("name", pa.string()),
             pa.field("score", pa.float32()),

@@ -1,7 +1,7 @@
 """``DatasetWriter``: finished sessions in, Parquet part files out, safe to interrupt.
 
 Sessions are buffered and flushed as one *part*: a file per table named
-``part-<time>-<writer>-<n>.parquet``, each written under a hidden temporary name and renamed
+``part-<utc time>-<writer>-<n>.parquet``, each written under a hidden temporary name and renamed
 into place, ``sessions`` last. A part's rows count only once its ``sessions`` file exists
 (:class:`~nextevi_widgets.dataset.SessionDataset` ignores the rest), so a crash or Ctrl-C at
 any moment leaves a dataset that reads, and :meth:`DatasetWriter.done_ids` tells exactly which
@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .rows import Event, Row, recording_from_events, session_rows
-from .schema import FORMAT, MANIFEST, SCHEMA_VERSION, SCHEMAS, TABLES
+from .schema import FORMAT, MANIFEST, RESERVED_COLUMNS, SCHEMA_VERSION, SCHEMAS, TABLES
 
 __all__ = ["DatasetWriter", "committed_parts", "read_manifest"]
 
@@ -66,11 +66,12 @@ class DatasetWriter:
         self.closed = False
         _ensure_manifest(self.path)
         self._writer_id = uuid.uuid4().hex[:8]
-        self._started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S")
         self._seq = 0
         self._buffer: list[dict[str, list[Row]]] = []
         self._last_flush = time.monotonic()
         self._done, self._failed, self._label_types = _existing(self.path)
+        newest = committed_parts(self.path)[-1:]
+        self._last_stamp = newest[0].split("-")[1] if newest else ""
 
     # ------------------------------------------------------------------ public API
 
@@ -99,6 +100,9 @@ class DatasetWriter:
             raise ValueError(f"session {session_id!r} is already in the dataset")
         recording = recording_from_events(events, name=session_id)
         rows = session_rows(session_id, recording, labels=labels, meta=meta, error=error)
+        self._check_label_types(
+            {k: v for k, v in rows.tables["sessions"][0].items() if k not in RESERVED_COLUMNS}
+        )
         self._buffer.append(rows.tables)
         self._done.add(session_id)
         if error is None:
@@ -124,7 +128,7 @@ class DatasetWriter:
             self._last_flush = time.monotonic()
             return
         self._seq += 1
-        part = f"part-{self._started}-{self._writer_id}-{self._seq:05d}"
+        part = f"part-{self._stamp()}-{self._writer_id}-{self._seq:05d}"
         tables = {name: self._table(name, part) for name in TABLES}
         staged: list[tuple[Path, Path]] = []
         try:
@@ -173,6 +177,17 @@ class DatasetWriter:
 
     # ------------------------------------------------------------------ tables
 
+    def _stamp(self) -> str:
+        """UTC time of the flush to the microsecond, later than every part already there:
+        part names sort oldest first (the newest row of a retried session wins)."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+        if stamp <= self._last_stamp:
+            last = datetime.datetime.strptime(self._last_stamp, "%Y%m%dT%H%M%S%fZ")
+            stamp = (last + datetime.timedelta(microseconds=1)).strftime("%Y%m%dT%H%M%S%fZ")
+        self._last_stamp = stamp
+        return stamp
+
     def _table(self, name: str, part: str) -> pa.Table:
         rows = [row for session in self._buffer for row in session[name]]
         for row in rows:
@@ -184,26 +199,29 @@ class DatasetWriter:
 
     def _sessions_schema(self, rows: list[Row]) -> pa.Schema:
         schema = SCHEMAS["sessions"]
-        labels = list(dict.fromkeys(k for row in rows for k in row if k not in schema.names))
+        labels = dict.fromkeys(k for row in rows for k in row if k not in schema.names)
         for label in labels:
-            values = [row.get(label) for row in rows]
-            known = self._label_types.get(label)
-            try:
-                inferred = pa.array(values).type
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-                raise ValueError(f"label {label!r} mixes value types: {exc}") from None
-            if known is None:
-                known = pa.string() if pa.types.is_null(inferred) else inferred
-                self._label_types[label] = known
-            elif not pa.types.is_null(inferred) and inferred != known:
-                try:
-                    pa.array(values).cast(known)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    raise ValueError(
-                        f"label {label!r} was {known} in this dataset, now {inferred}"
-                    ) from None
-            schema = schema.append(pa.field(label, known))
+            # A label with no value yet stays untyped (null), so later parts decide its type.
+            schema = schema.append(pa.field(label, self._label_types.get(label, pa.null())))
         return schema
+
+    def _check_label_types(self, labels: Mapping[str, Any]) -> None:
+        """Each label keeps one column type across the dataset (ints may go in a float
+        column); checked before anything is buffered."""
+        found: dict[str, pa.DataType] = {}
+        for label, value in labels.items():
+            if value is None:
+                continue
+            kind = pa.scalar(value).type
+            known = self._label_types.get(label)
+            if known is None or known == kind:
+                found[label] = kind
+            elif not (pa.types.is_floating(known) and pa.types.is_integer(kind)):
+                raise ValueError(
+                    f"label {label!r} holds {known} values in this dataset, not {kind} ({value!r})"
+                )
+        for label, kind in found.items():
+            self._label_types.setdefault(label, kind)
 
 
 # ---------------------------------------------------------------------- files
@@ -264,7 +282,7 @@ def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
         file = path / "sessions" / f"{part}.parquet"
         schema = pq.read_schema(file)
         for field in schema:
-            if field.name not in base:
+            if field.name not in base and not pa.types.is_null(field.type):
                 types.setdefault(field.name, field.type)
         table = pq.read_table(file, columns=["session_id", "error"])
         for session_id, error in zip(

@@ -10,6 +10,7 @@ import soundfile
 
 from nextevi_widgets.client.messages import SessionSettings, TurnDetection
 from nextevi_widgets.emulator.deterministic import SyntheticVoice
+from nextevi_widgets.recording import Recorder
 from nextevi_widgets.session import VoiceSession
 
 Events = list[tuple[str, object, float]]
@@ -33,25 +34,33 @@ def _finished(session: VoiceSession, turns: int) -> bool:
     )
 
 
-async def run_session(wav: Path, turns: int = 1) -> Events:
-    """Events of a session on the deterministic emulator: ``turns`` spoken turns of ``wav``."""
+async def run_session(wav: Path, turns: int = 1, *, record: Path | None = None) -> Events:
+    """Events of a session on the deterministic emulator: ``turns`` spoken turns of ``wav``
+    (sent as fast as the connection takes them), also recorded to ``record`` when given."""
     session = VoiceSession(emulator="inprocess", config_id="deterministic", settings=SETTINGS)
     events: Events = []
     session.on_event(lambda direction, event, t: events.append((direction, event, t)))
+    recorder = Recorder.attach(session, record) if record is not None else None
     session.start()
     try:
         for turn in range(1, turns + 1):
-            await session.send_file(str(wav), realtime=True, trailing_silence=0.8)
+            await session.send_file(str(wav), realtime=False, trailing_silence=0.8)
             await session.wait_until(lambda s, t=turn: _finished(s, t), timeout=60)
     finally:
         closing = session.close()
         if closing is not None:
             await closing
+        if recorder is not None:
+            recorder.close()
     return events
 
 
-def record_sessions(wav: Path, turns: list[int]) -> list[Events]:
+def record_sessions(wav: Path, turns: list[int], folder: Path) -> list[Events]:
+    """Sessions of ``turns[i]`` turns each, recorded as ``folder/session-<i>``."""
+
     async def run_all() -> list[Events]:
-        return [await run_session(wav, n) for n in turns]
+        return [
+            await run_session(wav, n, record=folder / f"session-{i}") for i, n in enumerate(turns)
+        ]
 
     return asyncio.run(run_all())
