@@ -61,7 +61,7 @@ class InputFailure:
     error: str
 
 
-@dataclass
+@dataclass(repr=False)
 class BatchSummary:
     """How a run went. Updated while it runs (``BatchRun.summary``)."""
 
@@ -100,6 +100,9 @@ class BatchSummary:
         if self.stopped:
             text += f"; stopped: {self.stopped}"
         return text
+
+    def __repr__(self) -> str:
+        return f"<BatchSummary {self}>"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Notebooks 02-04 run headless (no browser) from top to bottom against the emulator on its
+"""Notebooks 02-05 run headless (no browser) from top to bottom against the emulator on its
 default engines, show what they claim, and write nothing beside themselves."""
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def _images(notebook: Any) -> list[Any]:
     [
         ("02_emotion_timeline.ipynb", "EmotionTimeline samples=", True),
         ("04_build_a_demo.ipynb", "'assistant'", False),
+        ("05_batch_evaluation.ipynb", "6 of 6 inputs written (6 ok, 0 errors)", True),
     ],
 )
 def test_notebook_runs_without_errors_and_leaves_no_files(
