@@ -65,6 +65,8 @@ async def run_session(session: VoiceSession) -> None:
                 await client.close()
             except Exception:
                 logger.debug("client close failed", exc_info=True)
+        # Final counters before the state says "stopped": whoever waits for that reads them.
+        session._refresh_stats()
         session._events.on_stopped()
         backend_, session._backend = session._backend, None
         if backend_ is not None:
