@@ -14,6 +14,7 @@ from ._version import __version__
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     "NextEVIClient": "nextevi_widgets.client.client",
+    "ConnectionOptions": "nextevi_widgets.client.options",
     "SessionSettings": "nextevi_widgets.client.messages",
     "TurnDetection": "nextevi_widgets.client.messages",
     "Emulator": "nextevi_widgets.emulator",
