@@ -144,6 +144,8 @@ class VoiceChat(anywidget.AnyWidget):
     _sync_alert: tuple[frozenset[str], str] | None = None
     """The keys whose last sync failed and the summary shown for it in ``last_error``."""
     _reporting = False
+    _closed = True
+    """Until ``__init__`` completes: a widget whose construction failed closes as a bare one."""
 
     @traitlets.default("_token")
     def _default_token(self) -> str:
