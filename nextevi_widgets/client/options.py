@@ -48,6 +48,7 @@ ENVIRONMENT_VARIABLES: Mapping[str, tuple[str, ...]] = {
 """Field -> the variables that supply it when it is unset, first match wins."""
 
 _SECRET_FIELDS = ("api_key", "access_token")
+_TEXT_FIELDS = ("api_key", "access_token", "config_id", "project_id", "url", "user_agent")
 
 
 def _clean(value: str | None) -> str | None:
@@ -142,6 +143,10 @@ class ConnectionOptions:
     max_pending_events: int = 10_000
 
     def __post_init__(self) -> None:
+        for name in _TEXT_FIELDS:
+            if not isinstance(getattr(self, name), (str, type(None))):
+                kind = type(getattr(self, name)).__name__  # never the value: it may be a key
+                raise ConfigurationError(f"{name} must be a string or None, not {kind}")
         if self.audio_transport not in ("binary", "json"):
             raise ConfigurationError("audio_transport must be 'binary' or 'json'")
         if self.dialect not in ("both", "flat", "envelope"):

@@ -85,6 +85,8 @@ def test_frozen_and_replace_checks_names() -> None:
         ("max_queued_frames", 0),
         ("keepalive_interval", 0),
         ("open_timeout", -1),
+        ("api_key", 1234567890123),
+        ("url", b"ws://bytes"),
     ],
 )
 def test_bad_values_fail_when_the_object_is_made(field: str, value: object) -> None:
