@@ -161,7 +161,7 @@ class VoiceSession(HasTraits):
         self._playback = PlaybackTracker()
         self._latency = LatencyTracker()
         self._alerts = Alerts(self)
-        self._scrubber_key: tuple[str, ...] = ()
+        self._scrubber_key: tuple[str | None, ...] = ()
         self._scrubber = Scrubber()
         self._events = EventHandlers(self)
         if autostart:
