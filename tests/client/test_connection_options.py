@@ -173,9 +173,9 @@ def test_the_keyword_forms_are_checked_by_mypy(tmp_path: Path) -> None:
     """Typed keywords: mypy accepts the documented calls and names each mistake."""
     code = textwrap.dedent(
         """
-        from nextevi_widgets.client import ConnectionOptions, NextEVIClient
+        from nextevi_widgets import ConnectionOptions, VoiceChat
+        from nextevi_widgets.client import NextEVIClient
         from nextevi_widgets.session import VoiceSession
-        from nextevi_widgets.widget import VoiceChat
 
         VoiceSession(config_id="x", emulator="inprocess", max_messages=3, max_reconnect_attempts=2)
         VoiceSession(options=ConnectionOptions(api_key="k", settings=None))
