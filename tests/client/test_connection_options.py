@@ -40,6 +40,21 @@ def test_the_keywords_typed_dict_declares_exactly_the_fields() -> None:
     assert [f.name for f in dataclasses.fields(ConnectionOptions)] == list(keywords)
 
 
+def test_session_and_widget_keywords_are_what_they_accept() -> None:
+    import inspect
+
+    from nextevi_widgets._session.options import SESSION_PARAMETERS, SessionKeywords
+    from nextevi_widgets._widget.chat import VoiceChatKeywords
+
+    session_own = set(SessionKeywords.__annotations__) - set(ConnectionKeywords.__annotations__)
+    parameters = inspect.signature(VoiceSession.__init__).parameters
+    named = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
+    assert session_own | {"options"} == named == set(SESSION_PARAMETERS)
+    widget_own = set(VoiceChatKeywords.__annotations__) - set(SessionKeywords.__annotations__)
+    assert widget_own
+    assert all(VoiceChat._is_ui(name) for name in widget_own)
+
+
 def test_exported_from_the_client_and_the_package() -> None:
     import nextevi_widgets.client as client
 
