@@ -132,9 +132,11 @@ async def test_max_messages_stays_in_the_session_and_client_options_reach_the_cl
 
 def test_unknown_options_fail_at_construction() -> None:
     with pytest.raises(TypeError, match="'max_mesages'") as info:
-        VoiceSession(emulator="inprocess", max_mesages=10)
-    assert "max_messages" in str(info.value)  # the valid names are listed
-    assert "max_queued_frames" in str(info.value)
+        VoiceSession(emulator="inprocess", max_mesages=10)  # type: ignore[call-arg]
+    assert "did you mean 'max_messages'?" in str(info.value)
+    with pytest.raises(TypeError, match="'colour'") as info:
+        VoiceSession(emulator="inprocess", colour="blue")  # type: ignore[call-arg]
+    assert "max_queued_frames" in str(info.value)  # nothing close: the valid names are listed
 
 
 async def test_stats_are_final_when_the_state_says_the_session_stopped(
