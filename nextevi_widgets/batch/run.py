@@ -17,13 +17,17 @@ import time
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..client import AuthenticationError, NextEVIClient, SessionSettings
+from ..client import AuthenticationError, NextEVIClient
 from ..client.config import redact_url
+from ..client.options import ConnectionKeywords, ConnectionOptions, options_from_keywords
 from .audio import InputError, read_input_audio
 from .inputs import BatchInput, Inputs, discover_inputs
 from .stream import Attempt, FatalInputError, StreamOptions, TransientError, stream_input
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = [
     "BatchRun",
@@ -107,25 +111,19 @@ class BatchSummary:
 
 @dataclass(frozen=True)
 class _Connection:
-    url: str | None
-    api_key: str | None
-    access_token: str | None
-    config_id: str | None
-    project_id: str | None
-    settings: SessionSettings | None
-    open_timeout: float
+    options: ConnectionOptions
+    """The backend's options; the client gets no reconnects of its own (the batch retries)."""
+
+    @property
+    def url(self) -> str | None:
+        return self.options.url
+
+    @property
+    def config_id(self) -> str | None:
+        return self.options.resolve().config_id
 
     def client(self) -> NextEVIClient:
-        return NextEVIClient(
-            url=self.url,
-            api_key=self.api_key,
-            access_token=self.access_token,
-            config_id=self.config_id,
-            project_id=self.project_id,
-            settings=self.settings,
-            max_reconnect_attempts=0,
-            open_timeout=self.open_timeout,
-        )
+        return NextEVIClient(options=self.options)
 
 
 @dataclass(frozen=True)
@@ -155,15 +153,10 @@ async def arun_batch(
     quiet_period: float = 2.0,
     reply_timeout: float = 30.0,
     input_timeout: float | None = None,
-    url: str | None = None,
-    api_key: str | None = None,
-    access_token: str | None = None,
-    config_id: str | None = None,
-    project_id: str | None = None,
-    settings: SessionSettings | None = None,
     emulator: bool | str = "auto",
-    open_timeout: float = 10.0,
     summary: BatchSummary | None = None,
+    options: ConnectionOptions | None = None,
+    **connection: Unpack[ConnectionKeywords],
 ) -> BatchSummary:
     """Run ``inputs`` through the API and write one dataset row per input to ``out``.
 
@@ -191,11 +184,20 @@ async def arun_batch(
     inputs, with the error count beside it; ``False`` for none, a mapping of tqdm arguments
     (``file``, ``desc``, ...) to adjust it, or a bar of your own to update (left open).
 
-    Without ``url`` or credentials (arguments or environment) the embedded emulator is started
-    in a child process (``emulator="auto"``; ``"inprocess"``, ``"process"`` or ``False`` to
-    choose) and stopped at the end; ``config_id`` picks its engine profile (e.g.
-    ``"deterministic"``, ``"lite"``).
+    The connection: ``options=`` (a :class:`~nextevi_widgets.client.ConnectionOptions`) or
+    its fields as keywords (``url``, ``api_key``, ``config_id``, ``settings`` ...), as for
+    ``NextEVIClient``; its reconnect policy is not used (a dropped input is retried whole, on
+    a fresh connection). Without ``url`` or credentials (here or in the environment) the
+    embedded emulator is started in a child process (``emulator="auto"``; ``"inprocess"``,
+    ``"process"`` or ``False`` to choose) and stopped at the end; ``config_id`` then picks its
+    engine profile (e.g. ``"deterministic"``, ``"lite"``).
     """
+    try:
+        connection_options = options_from_keywords(
+            "run_batch", options, connection, also_valid=_PARAMETERS
+        )
+    except TypeError as exc:
+        raise exc.with_traceback(None) from None  # reported at the caller's line
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     if retries < 0:
@@ -220,7 +222,7 @@ async def arun_batch(
     )
     from .._session.backend import open_backend, resolve_emulator_mode
 
-    mode = resolve_emulator_mode(emulator, api_key=api_key, access_token=access_token, url=url)
+    mode = resolve_emulator_mode(emulator, connection_options)
     writer, owns_writer = _open_writer(out)
     started = time.monotonic()
     try:
@@ -229,21 +231,11 @@ async def arun_batch(
         summary.skipped = len(found) - len(todo)
         if bar is not None and summary.skipped:
             bar.update(summary.skipped)
-        backend = await open_backend(
-            mode, api_key=api_key, access_token=access_token, url=url, config_id=config_id
-        )
+        backend = await open_backend(mode, connection_options)
         try:
-            connection = _Connection(
-                backend.url,
-                backend.api_key,
-                backend.access_token,
-                backend.config_id,
-                project_id,
-                settings,
-                open_timeout,
-            )
-            connection.client()  # a configuration error (no config id...) stops the run here
-            await _run_all(todo, connection, plan, writer, summary, bar, concurrency)
+            target = _Connection(backend.options.replace(max_reconnect_attempts=0))
+            target.client()  # a configuration error (no config id...) stops the run here
+            await _run_all(todo, target, plan, writer, summary, bar, concurrency)
         finally:
             await backend.aclose()
     except asyncio.CancelledError:
@@ -449,6 +441,13 @@ def run_batch(
         ) from None
     # Inputs are found and the bar is made here, in the cell: a bad path raises at once and
     # the bar is shown under the cell that started the run.
+    connection = {k: v for k, v in options.items() if k not in _PARAMETERS}
+    try:  # a misspelt keyword raises here, in the cell, naming it
+        options_from_keywords(
+            "run_batch", options.get("options"), connection, also_valid=_PARAMETERS
+        )
+    except TypeError as exc:
+        raise exc.with_traceback(None) from None
     discovery = {k: options.pop(k) for k in _DISCOVERY if k in options}
     found = discover_inputs(inputs, **discovery)
     bar, _ = _progress_bar(options.pop("progress", True), total=len(found))
@@ -461,6 +460,22 @@ def run_batch(
 
 
 _DISCOVERY = ("path_column", "id_column", "label_columns")
+_PARAMETERS = (
+    *_DISCOVERY,
+    "concurrency",
+    "realtime",
+    "progress",
+    "retries",
+    "retry_errors",
+    "retry_delay",
+    "retry_max_delay",
+    "trailing_silence",
+    "quiet_period",
+    "reply_timeout",
+    "input_timeout",
+    "emulator",
+    "options",
+)
 
 
 def run_batch_sync(

@@ -161,3 +161,11 @@ async def test_run_batch_returns_at_once_and_awaiting_it_gives_the_summary(
     assert summary is run.summary
     assert summary.succeeded == 1
     assert "1 of 1 inputs written" in repr(run)
+
+
+async def test_a_misspelt_keyword_is_refused_at_once_by_name(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="concurency"):
+        run_batch([], tmp_path / "ds", concurency=2)
+    with pytest.raises(TypeError, match="max_reconect_attempts"):
+        await arun_batch([], tmp_path / "ds", max_reconect_attempts=2)
+    assert not (tmp_path / "ds").exists()
