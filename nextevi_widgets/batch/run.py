@@ -224,6 +224,12 @@ async def arun_batch(
 
     mode = resolve_emulator_mode(emulator, connection_options)
     writer, owns_writer = _open_writer(out)
+    if owns_writer:
+        try:
+            _check_label_names(found)
+        except ValueError:
+            writer.close()
+            raise
     started = time.monotonic()
     try:
         done = _done_ids(writer, retry_errors)
@@ -362,6 +368,20 @@ def _done_ids(writer: SessionWriter, retry_errors: bool) -> set[str]:
         done_ids: Any = writer.done_ids
         return set(done_ids(include_errors=False))
     return set(writer.done_ids())
+
+
+def _check_label_names(found: Sequence[BatchInput]) -> None:
+    """Refuse label columns the dataset reserves before any input runs (the writer would
+    refuse them at the first row)."""
+    from ..dataset.schema import RESERVED_COLUMNS
+
+    names = {name for item in found for name in item.labels}
+    clashes = sorted(names & RESERVED_COLUMNS)
+    if clashes:
+        raise ValueError(
+            f"label columns {', '.join(map(repr, clashes))} clash with dataset columns; rename "
+            "them or choose the labels with label_columns= (--labels)"
+        )
 
 
 def _open_writer(out: str | os.PathLike[str] | SessionWriter) -> tuple[SessionWriter, bool]:

@@ -14,7 +14,7 @@ import pytest
 import soundfile
 from fast_sessions import FAST_PROFILE
 
-from nextevi_widgets.batch import BatchSummary, arun_batch, run_batch
+from nextevi_widgets.batch import BatchSummary, arun_batch, run_batch, run_batch_sync
 from nextevi_widgets.dataset import SessionDataset
 
 FAST: dict[str, Any] = {
@@ -169,3 +169,27 @@ async def test_a_misspelt_keyword_is_refused_at_once_by_name(tmp_path: Path) -> 
     with pytest.raises(TypeError, match="max_reconect_attempts"):
         await arun_batch([], tmp_path / "ds", max_reconect_attempts=2)
     assert not (tmp_path / "ds").exists()
+
+
+async def test_a_label_named_like_a_dataset_column_is_refused_before_any_input(
+    spoken: list[Path], tmp_path: Path
+) -> None:
+    table = tmp_path / "set.csv"
+    table.write_text(f"path,config,label\n{spoken[0]},v2,positive\n")
+    with pytest.raises(ValueError, match=r"'config' clash with dataset columns"):
+        await _run(table, tmp_path / "ds")
+    summary = await _run(table, tmp_path / "ds", label_columns=["label"])
+    assert summary.succeeded == 1
+
+
+def test_run_batch_sync_runs_a_script_batch_and_refuses_a_running_loop(
+    spoken: list[Path], tmp_path: Path
+) -> None:
+    summary = run_batch_sync(spoken[:1], tmp_path / "ds", **FAST)
+    assert summary.succeeded == 1
+
+    async def inside_a_loop() -> None:
+        with pytest.raises(RuntimeError, match="use run = run_batch"):
+            run_batch_sync(spoken[:1], tmp_path / "ds", **FAST)
+
+    asyncio.run(inside_a_loop())
