@@ -12,6 +12,7 @@ counts.
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from .writer import committed_parts, read_manifest, write_part
 
 __all__ = ["compact_dataset"]
 
+_STAMP = "%Y%m%dT%H%M%S%fZ"
 MAX_SAMPLES = 2_000_000
 """Emotion-sample rows per compacted part (what bounds the memory compaction needs)."""
 
@@ -38,7 +40,9 @@ def compact_dataset(
     compression: str = "zstd",
 ) -> list[str]:
     """Merge the dataset's committed parts (or the named ``parts``), in order, into parts of
-    up to ``max_samples`` emotion-sample rows. Returns the new parts' names. Run it when no
+    up to ``max_samples`` emotion-sample rows, leaving out rows a retried session's newer row
+    replaced (so every file read directly, by Dask or pandas, holds each session once).
+    Returns the new parts' names. Run it when no
     other writer is retrying the same sessions (``DatasetWriter`` compacts its own parts when
     it closes normally)."""
     root = Path(path)
@@ -46,11 +50,20 @@ def compact_dataset(
     committed = committed_parts(root)
     chosen = [p for p in committed if parts is None or p in set(parts)]
     winners = _winning_parts(root, committed)
+    stale = {part for part in chosen if _has_superseded_rows(root, part, winners)}
     created: list[str] = []
     for group in _groups(root, chosen, max_samples):
-        if len(group) > 1:
-            created.append(_merge(root, group, winners, compression))
+        # a lone part is rewritten only to drop rows a retry replaced
+        if len(group) > 1 or group[0] in stale:
+            name = _merge(root, group, winners, compression)
+            if name:
+                created.append(name)
     return created
+
+
+def _has_superseded_rows(root: Path, part: str, winners: dict[str, str]) -> bool:
+    table = pq.read_table(root / "sessions" / f"{part}.parquet", columns=["session_id"])
+    return any(winners.get(sid) != part for sid in table.column("session_id").to_pylist())
 
 
 def _groups(root: Path, parts: list[str], max_samples: int) -> list[list[str]]:
@@ -81,7 +94,10 @@ def _winning_parts(root: Path, committed: list[str]) -> dict[str, str]:
 
 
 def _merge(root: Path, group: list[str], winners: dict[str, str], compression: str) -> str:
-    stamp = max(part.split("-")[1] for part in group)
+    # Named just after the group's newest part: while the old parts are still there, the
+    # merged one is the newer copy of every session it holds.
+    newest = datetime.datetime.strptime(max(part.split("-")[1] for part in group), _STAMP)
+    stamp = (newest + datetime.timedelta(microseconds=1)).strftime(_STAMP)
     name = f"part-{stamp}-c{uuid.uuid4().hex[:7]}-00001"
     keep = pa.array([f"{sid}\x00{part}" for sid, part in winners.items() if part in group])
     tables: dict[str, pa.Table] = {}
@@ -100,7 +116,10 @@ def _merge(root: Path, group: list[str], winners: dict[str, str], compression: s
             table.schema.get_field_index("part"), "part", pa.array([name] * table.num_rows)
         )
         tables[table_name] = table
-    write_part(root, name, tables, compression)
+    if tables.get("sessions") is not None and tables["sessions"].num_rows:
+        write_part(root, name, tables, compression)
+    else:
+        name = ""  # every row was replaced: the old part just goes
     # Old parts stop counting when their sessions file goes; then their other files go.
     for table_name in ("sessions", *[t for t in TABLES if t != "sessions"]):
         for part in group:

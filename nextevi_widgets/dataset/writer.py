@@ -76,7 +76,11 @@ class DatasetWriter:
         """The parts this writer wrote (compacted when it closes)."""
         self._buffer: list[dict[str, list[Row]]] = []
         self._last_flush = time.monotonic()
-        self._done, self._failed, self._label_types = _existing(self.path)
+        existing, self._failed, self._label_types = _existing(self.path)
+        self._done = set(existing)
+        self._part_of = existing
+        self._superseded: set[str] = set()
+        """Older parts holding a failed session this writer wrote again."""
         newest = committed_parts(self.path)[-1:]
         self._last_stamp = newest[0].split("-")[1] if newest else ""
 
@@ -111,6 +115,8 @@ class DatasetWriter:
             {k: v for k, v in rows.tables["sessions"][0].items() if k not in RESERVED_COLUMNS}
         )
         self._buffer.append(rows.tables)
+        if session_id in self._part_of:
+            self._superseded.add(self._part_of[session_id])
         self._done.add(session_id)
         if error is None:
             self._failed.discard(session_id)
@@ -151,10 +157,11 @@ class DatasetWriter:
             self.flush()
         finally:
             self.closed = True
-        if (self.compact if compact is None else compact) and len(self._parts) > 1:
+        parts = sorted({*self._parts, *self._superseded})
+        if (self.compact if compact is None else compact) and len(parts) > 1:
             from .compact import compact_dataset
 
-            compact_dataset(self.path, parts=self._parts, compression=self.compression)
+            compact_dataset(self.path, parts=parts, compression=self.compression)
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -269,9 +276,10 @@ def _ensure_manifest(path: Path) -> None:
     os.replace(temp, path / MANIFEST)
 
 
-def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
-    """Session ids already written, those whose newest row has an error, label types."""
-    done: set[str] = set()
+def _existing(path: Path) -> tuple[dict[str, str], set[str], dict[str, pa.DataType]]:
+    """Session ids already written (with the part of their newest row), those whose newest
+    row has an error, label types."""
+    done: dict[str, str] = {}
     failed: set[str] = set()
     types: dict[str, pa.DataType] = {}
     base = set(SCHEMAS["sessions"].names)
@@ -287,7 +295,7 @@ def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
             table.column("error").to_pylist(),
             strict=True,
         ):
-            done.add(session_id)
+            done[session_id] = part
             if error is None:
                 failed.discard(session_id)
             else:

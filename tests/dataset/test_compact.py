@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from conftest import Recorded
 
@@ -38,7 +39,7 @@ def test_writer_compacts_its_parts_on_close(tmp_path: Path, recorded: Recorded) 
         SessionDataset.open(tmp_path / "small"),
         SessionDataset.open(tmp_path / "merged"),
     )
-    assert len(small.parts) == 6
+    assert len(small.parts) == 5  # the first held only the failed attempt: left out
     assert len(merged.parts) == 1
     assert all(len(merged.files(name)) <= 1 for name in TABLES)
     assert contents(merged) == contents(small)
@@ -89,9 +90,32 @@ def test_interrupted_compaction_reads_the_same(
     with pytest.raises(KeyboardInterrupt):
         compact_dataset(path)
     monkeypatch.undo()
+    assert len(list((path / "sessions").glob("part-*.parquet"))) == 5  # merged + 4 old
     ds = SessionDataset.open(path)
-    assert len(ds.parts) == 5  # the merged part and four old ones still committed
     assert contents(ds) == before
+    # the old parts hold nothing the merged one does not: they are left out, files too
+    assert len(ds.parts) == 1
+    assert all(len(ds.files(name)) <= 1 for name in TABLES)
     compact_dataset(path)  # finishing the job later
     assert contents(SessionDataset.open(path)) == before
     assert len(SessionDataset.open(path).parts) == 1
+
+
+def test_a_retry_run_leaves_each_session_once_in_the_files(
+    tmp_path: Path, recorded: Recorded
+) -> None:
+    path = tmp_path / "ds"
+    with DatasetWriter(path) as writer:
+        writer.add_session("bad", [], labels={}, meta={}, error="boom")
+        writer.add_session("ok", recorded.events[0], labels={}, meta={})
+    with DatasetWriter(path) as writer:  # a second run retries the failure
+        writer.add_session("bad", recorded.events[1], labels={}, meta={})
+    ds = SessionDataset.open(path)
+    assert len(ds.parts) == 1
+    # read straight from the files, as Dask or pandas would
+    sessions = pq.read_table(path / "sessions").to_pandas()
+    assert sorted(sessions["session_id"]) == ["bad", "ok"]
+    assert sessions["error"].isna().all()
+    assert not list((path / "errors").glob("part-*.parquet"))  # its error row went with it
+    latency = pq.read_table(path / "latency").to_pandas()
+    assert sorted(latency["session_id"]) == ["bad", "bad", "ok"]
