@@ -29,6 +29,7 @@ MODULES: dict[str, Entry] = {
     "wer": Entry("benchmarks.bench_wer", 300, 90),
     "frontends": Entry("benchmarks.bench_frontends", 480, 200),
     "batch": Entry("benchmarks.bench_batch", 720, 300),
+    "dataset_queries": Entry("benchmarks.bench_dataset_queries", 300, 120),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 

@@ -9,6 +9,7 @@ from ._deps import require
 require("pyarrow")
 require("duckdb")
 
+from .compact import compact_dataset  # noqa: E402
 from .convert import convert_recordings  # noqa: E402
 from .reader import SessionDataset  # noqa: E402
 from .schema import SCHEMA_VERSION, SCHEMAS, TABLES  # noqa: E402
@@ -20,5 +21,6 @@ __all__ = [
     "TABLES",
     "DatasetWriter",
     "SessionDataset",
+    "compact_dataset",
     "convert_recordings",
 ]

@@ -123,6 +123,47 @@ class SessionDataset:
     # ------------------------------------------------------------------ views
 
     def _register_views(self) -> None:
+        self._create_raw_views()
+        con = self.connection
+        duplicates = con.execute(
+            "select count(*) - count(distinct session_id) from raw_sessions"
+        ).fetchall()[0][0]
+        if duplicates:
+            # A part whose every session has a newer row elsewhere (an interrupted
+            # compaction) is left out entirely, files() included.
+            superseded = {
+                row[0]
+                for row in con.execute(
+                    "select part from (select part, row_number() over (partition by session_id "
+                    "order by part desc) as rank from raw_sessions) group by part "
+                    "having min(rank) > 1"
+                ).fetchall()
+            }
+            if superseded:
+                self.parts = [p for p in self.parts if p not in superseded]
+                for name, files in self._files.items():
+                    self._files[name] = [f for f in files if Path(f).stem not in superseded]
+                self._create_raw_views()
+            duplicates = con.execute(
+                "select count(*) - count(distinct session_id) from raw_sessions"
+            ).fetchall()[0][0]
+        if duplicates:
+            # A failed session written again: its newest part wins in every table.
+            con.execute(
+                "create or replace view sessions as select * from raw_sessions "
+                "qualify row_number() over (partition by session_id order by part desc) = 1"
+            )
+            for name in TABLES:
+                if name != "sessions":
+                    con.execute(
+                        f"create or replace view {name} as select r.* from raw_{name} r "
+                        "semi join sessions s on r.session_id = s.session_id and r.part = s.part"
+                    )
+        else:
+            for name in TABLES:
+                con.execute(f"create or replace view {name} as select * from raw_{name}")
+
+    def _create_raw_views(self) -> None:
         con = self.connection
         for name in TABLES:
             files = self._files[name]
@@ -130,28 +171,9 @@ class SessionDataset:
                 listed = ", ".join(_quote(f) for f in files)
                 source = f"read_parquet([{listed}], union_by_name = true)"
             else:
-                empty = SCHEMAS[name].empty_table()
-                con.register(f"_empty_{name}", empty)
+                con.register(f"_empty_{name}", SCHEMAS[name].empty_table())
                 source = f"_empty_{name}"
-            con.execute(f"create view raw_{name} as select * from {source}")
-        duplicates = con.execute(
-            "select count(*) - count(distinct session_id) from raw_sessions"
-        ).fetchall()[0][0]
-        if duplicates:
-            # A failed session written again: its newest part wins in every table.
-            con.execute(
-                "create view sessions as select * from raw_sessions "
-                "qualify row_number() over (partition by session_id order by part desc) = 1"
-            )
-            for name in TABLES:
-                if name != "sessions":
-                    con.execute(
-                        f"create view {name} as select r.* from raw_{name} r "
-                        "semi join sessions s on r.session_id = s.session_id and r.part = s.part"
-                    )
-        else:
-            for name in TABLES:
-                con.execute(f"create view {name} as select * from raw_{name}")
+            con.execute(f"create or replace view raw_{name} as select * from {source}")
 
 
 def _check(name: str) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..client.events import Disconnected, ProtocolError
 from ..client.messages import ErrorMessage, Transcription
-from ..recording import Recording
+from ..recording import FORMAT_VERSION, Recording
 from ..recording.codec import encode_event
 from .schema import RESERVED_COLUMNS
 
@@ -48,10 +48,12 @@ class SessionRows:
 
 
 def recording_from_events(events: Sequence[Event], *, name: str = "") -> Recording:
-    """An in-memory :class:`Recording` of ``(direction, event, t)`` triples (no audio: the
-    dataset keeps none)."""
+    """An in-memory :class:`Recording` of a finished session's ``(direction, event, t)``
+    triples, ending at its last event (no audio: the dataset keeps none)."""
     lines = [(float(t), direction, encode_event(event)) for direction, event, t in events]
-    return Recording({}, lines, np.zeros((0, 2), np.int16), 24_000, name=name)
+    end = max((t for t, _, _ in lines), default=0.0)
+    header = {"recording": "nextevi-widgets", "version": FORMAT_VERSION}
+    return Recording(header, lines, np.zeros((0, 2), np.int16), 24_000, name=name, end=end)
 
 
 def check_labels(labels: Mapping[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from .rows import Event, Row, recording_from_events, session_rows
 from .schema import FORMAT, MANIFEST, RESERVED_COLUMNS, SCHEMA_VERSION, SCHEMAS, TABLES
 
-__all__ = ["DatasetWriter", "committed_parts", "read_manifest"]
+__all__ = ["DatasetWriter", "committed_parts", "read_manifest", "write_part"]
 
 _COMMIT_ORDER = (*[name for name in TABLES if name != "sessions"], "sessions")
 
@@ -44,9 +44,12 @@ class DatasetWriter:
                     writer.add_session(session_id, events, labels=labels, meta={"config": "v2"})
 
     ``flush_every`` sessions or ``flush_seconds`` since the last flush (whichever comes
-    first) make a part; ``flush_every=1`` writes each session at once. Larger parts read
-    faster; what is buffered when the process is killed (not interrupted) is not done and a
-    resumed run does it again.
+    first) make a part; ``flush_every=1`` writes each session at once. What is buffered when
+    the process is killed (not interrupted) is not done and a resumed run does it again.
+    Small parts are slow to query, so a normal ``close()`` merges the parts this writer wrote
+    into a few large ones (``compact=False`` leaves them; see
+    :func:`~nextevi_widgets.dataset.compact_dataset`); leaving the ``with`` block by an
+    exception only flushes.
     """
 
     def __init__(
@@ -56,6 +59,7 @@ class DatasetWriter:
         flush_every: int = 16,
         flush_seconds: float = 30.0,
         compression: str = "zstd",
+        compact: bool = True,
     ) -> None:
         if flush_every < 1:
             raise ValueError("flush_every must be at least 1")
@@ -63,13 +67,20 @@ class DatasetWriter:
         self.flush_every = flush_every
         self.flush_seconds = flush_seconds
         self.compression = compression
+        self.compact = compact
         self.closed = False
         _ensure_manifest(self.path)
         self._writer_id = uuid.uuid4().hex[:8]
         self._seq = 0
+        self._parts: list[str] = []
+        """The parts this writer wrote (compacted when it closes)."""
         self._buffer: list[dict[str, list[Row]]] = []
         self._last_flush = time.monotonic()
-        self._done, self._failed, self._label_types = _existing(self.path)
+        existing, self._failed, self._label_types = _existing(self.path)
+        self._done = set(existing)
+        self._part_of = existing
+        self._superseded: set[str] = set()
+        """Older parts holding a failed session this writer wrote again."""
         newest = committed_parts(self.path)[-1:]
         self._last_stamp = newest[0].split("-")[1] if newest else ""
 
@@ -104,6 +115,8 @@ class DatasetWriter:
             {k: v for k, v in rows.tables["sessions"][0].items() if k not in RESERVED_COLUMNS}
         )
         self._buffer.append(rows.tables)
+        if session_id in self._part_of:
+            self._superseded.add(self._part_of[session_id])
         self._done.add(session_id)
         if error is None:
             self._failed.discard(session_id)
@@ -130,35 +143,25 @@ class DatasetWriter:
         self._seq += 1
         part = f"part-{self._stamp()}-{self._writer_id}-{self._seq:05d}"
         tables = {name: self._table(name, part) for name in TABLES}
-        staged: list[tuple[Path, Path]] = []
-        try:
-            for name in _COMMIT_ORDER:
-                table = tables[name]
-                if table.num_rows == 0 and name != "sessions":
-                    continue
-                folder = self.path / name
-                folder.mkdir(exist_ok=True)
-                final = folder / f"{part}.parquet"
-                temp = folder / f".{part}.parquet.tmp"
-                _write_durably(table, temp, self.compression)
-                staged.append((temp, final))
-            for temp, final in staged:  # sessions last: it commits the part
-                os.replace(temp, final)
-        except BaseException:
-            for temp, _ in staged:
-                temp.unlink(missing_ok=True)
-            raise
+        write_part(self.path, part, tables, self.compression)
+        self._parts.append(part)
         self._buffer.clear()
         self._last_flush = time.monotonic()
 
-    def close(self) -> None:
-        """Flush what is buffered; further ``add_session`` calls fail."""
+    def close(self, *, compact: bool | None = None) -> None:
+        """Flush what is buffered and (unless ``compact=False`` here or when created) merge
+        this writer's parts; further ``add_session`` calls fail."""
         if self.closed:
             return
         try:
             self.flush()
         finally:
             self.closed = True
+        parts = sorted({*self._parts, *self._superseded})
+        if (self.compact if compact is None else compact) and len(parts) > 1:
+            from .compact import compact_dataset
+
+            compact_dataset(self.path, parts=parts, compression=self.compression)
 
     def __enter__(self) -> DatasetWriter:
         return self
@@ -169,7 +172,8 @@ class DatasetWriter:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        # Interrupted or failed: make what is done durable and get out of the way.
+        self.close(compact=None if exc_type is None else False)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"buffered={len(self._buffer)}"
@@ -272,9 +276,10 @@ def _ensure_manifest(path: Path) -> None:
     os.replace(temp, path / MANIFEST)
 
 
-def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
-    """Session ids already written, those whose newest row has an error, label types."""
-    done: set[str] = set()
+def _existing(path: Path) -> tuple[dict[str, str], set[str], dict[str, pa.DataType]]:
+    """Session ids already written (with the part of their newest row), those whose newest
+    row has an error, label types."""
+    done: dict[str, str] = {}
     failed: set[str] = set()
     types: dict[str, pa.DataType] = {}
     base = set(SCHEMAS["sessions"].names)
@@ -290,12 +295,35 @@ def _existing(path: Path) -> tuple[set[str], set[str], dict[str, pa.DataType]]:
             table.column("error").to_pylist(),
             strict=True,
         ):
-            done.add(session_id)
+            done[session_id] = part
             if error is None:
                 failed.discard(session_id)
             else:
                 failed.add(session_id)
     return done, failed, types
+
+
+def write_part(root: Path, part: str, tables: Mapping[str, pa.Table], compression: str) -> None:
+    """Write one part: every table's file under a hidden temporary name, then renamed into
+    place, ``sessions`` last (it commits the part). Empty tables other than ``sessions`` get
+    no file."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for name in _COMMIT_ORDER:
+            table = tables.get(name)
+            if table is None or (table.num_rows == 0 and name != "sessions"):
+                continue
+            folder = root / name
+            folder.mkdir(exist_ok=True)
+            temp = folder / f".{part}.parquet.tmp"
+            _write_durably(table, temp, compression)
+            staged.append((temp, folder / f"{part}.parquet"))
+        for temp, final in staged:
+            os.replace(temp, final)
+    except BaseException:
+        for temp, _ in staged:
+            temp.unlink(missing_ok=True)
+        raise
 
 
 def _write_durably(table: pa.Table, path: Path, compression: str) -> None:

@@ -29,10 +29,10 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Recorded:
 
 @pytest.fixture
 def labelled(tmp_path: Path, recorded: Recorded) -> SessionDataset:
-    """Four sessions in two parts: s0, s2 (one turn) "positive", s1, s3 (two turns)
-    "negative"; configuration "a" for s0, s1 and "b" for s2, s3."""
+    """Four sessions in two parts (left uncompacted): s0, s2 (one turn) "positive", s1, s3
+    (two turns) "negative"; configuration "a" for s0, s1 and "b" for s2, s3."""
     path = tmp_path / "labelled"
-    with DatasetWriter(path, flush_every=2) as writer:
+    with DatasetWriter(path, flush_every=2, compact=False) as writer:
         for n in range(4):
             writer.add_session(
                 f"s{n}",

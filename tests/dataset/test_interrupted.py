@@ -113,7 +113,7 @@ def test_rows_of_an_uncommitted_part_are_ignored(tmp_path: Path, recorded: Recor
 def test_done_ids_include_buffered_sessions(
     tmp_path: Path, recorded: Recorded, flush_every: int
 ) -> None:
-    with DatasetWriter(tmp_path / "ds", flush_every=flush_every) as writer:
+    with DatasetWriter(tmp_path / "ds", flush_every=flush_every, compact=False) as writer:
         for n in range(4):
             writer.add_session(f"s{n}", recorded.events[0], labels={}, meta={})
             assert writer.done_ids() == {f"s{i}" for i in range(n + 1)}

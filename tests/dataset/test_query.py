@@ -43,6 +43,7 @@ def test_sql_arrow_and_parameters(labelled: SessionDataset) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:The inplace keyword")  # inside dask, with pandas 3
+@pytest.mark.filterwarnings("ignore:Couldn.t detect a suitable IP address")  # offline
 def test_dask_on_a_local_cluster_matches_duckdb(labelled: SessionDataset) -> None:
     dd = pytest.importorskip("dask.dataframe")
     distributed = pytest.importorskip("distributed")

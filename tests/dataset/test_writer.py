@@ -181,7 +181,7 @@ def test_bad_labels_are_refused_before_anything_is_buffered(
 
 def test_parts_and_flushing(tmp_path: Path, recorded: Recorded) -> None:
     path = tmp_path / "ds"
-    with DatasetWriter(path, flush_every=1) as writer:
+    with DatasetWriter(path, flush_every=1, compact=False) as writer:
         writer.add_session("a", recorded.events[0], labels={}, meta={})
         # flushed at once: another reader sees it while the writer is open
         assert SessionDataset.open(path).df("sessions")["session_id"].tolist() == ["a"]
