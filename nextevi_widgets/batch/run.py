@@ -338,7 +338,7 @@ async def _run_input(
             failure = str(exc)
         except FatalInputError as exc:
             meta.update(attempts=attempts, auth_failed=exc.auth)
-            return labels, meta, [], str(exc)
+            return labels, meta, exc.events, str(exc)
         except AuthenticationError as exc:  # raised by the client itself, to be safe
             meta.update(attempts=attempts, auth_failed=True)
             return labels, meta, [], str(exc)

@@ -63,6 +63,8 @@ class FatalInputError(Exception):
     def __init__(self, message: str, *, auth: bool = False) -> None:
         super().__init__(message)
         self.auth = auth
+        self.events: list[EventTriple] = []
+        """What the attempt recorded before it failed (kept in the error row)."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ async def stream_input(
         attempt.audio_seconds = await _send_audio(client, pcm, options, watch, note)
         attempt.ended_by = await _wait_for_reply(watch, options)
         _check_disconnect(watch, before_end=False)
+    except FatalInputError as exc:
+        exc.events = attempt.events
+        raise
     finally:
         await client.close()
         with contextlib.suppress(asyncio.CancelledError):

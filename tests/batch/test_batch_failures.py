@@ -134,3 +134,21 @@ async def test_an_in_band_server_error_is_an_error_row_with_the_events(
     )
     assert (sessions["n_events"] > 5).all()  # what was received is kept
     assert set(dataset.df("errors")["code"]) >= {"ENGINE_ERROR"}
+
+
+async def test_a_fatal_close_mid_input_keeps_its_events_and_the_run_goes_on(
+    spoken: list[Path], tmp_path: Path
+) -> None:
+    async def script(session: Session) -> None:
+        await session.send_metadata()
+        await session.next_frame()
+        await session.send(Transcription(transcript="hel", is_final=False, event_type="normal"))
+        await session.ws.close(4004, "CONFIG_NOT_FOUND")
+
+    async with ScriptedServer(script) as server:
+        summary = await _run(server, spoken[:2], tmp_path / "ds")
+    assert (summary.failed, summary.retries, summary.stopped) == (2, 0, None)
+    assert len(server.sessions) == 2
+    sessions = SessionDataset.open(tmp_path / "ds").df("sessions")
+    assert all("4004" in e and "CONFIG_NOT_FOUND" in e for e in sessions["error"])
+    assert (sessions["n_events"] > 3).all()  # metadata, the interim, the frames sent
