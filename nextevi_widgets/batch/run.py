@@ -11,6 +11,7 @@ every id the dataset already holds, error rows included).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 import time
@@ -28,6 +29,8 @@ from .stream import Attempt, FatalInputError, StreamOptions, TransientError, str
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "BatchRun",
@@ -238,6 +241,12 @@ async def arun_batch(
         if bar is not None and summary.skipped:
             bar.update(summary.skipped)
         backend = await open_backend(mode, connection_options)
+        if not realtime and not backend.is_emulator:
+            logger.warning(
+                "realtime=False sends audio faster than real time; it is meant for a local "
+                "emulator, and the service at %s may not accept it",
+                redact_url(backend.url or "the default endpoint"),
+            )
         try:
             target = _Connection(backend.options.replace(max_reconnect_attempts=0))
             target.client()  # a configuration error (no config id...) stops the run here
