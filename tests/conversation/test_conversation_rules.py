@@ -101,18 +101,22 @@ def test_the_playout_estimate_is_a_deadline_that_finishes_the_reply() -> None:
     conversation = fold(reply_log())
     assert conversation.is_assistant_speaking
     reply = assistant(conversation)
-    assert reply["text"] == REPLY and reply["is_final"]
+    assert reply["text"] == REPLY
+    assert reply["is_final"]
     # Chunks play back to back from the first arrival: 0.3 s + 4 x 0.5 s.
     deadline = conversation.next_deadline()
-    assert deadline is not None and 2.3 <= deadline < 2.4
+    assert deadline is not None
+    assert 2.3 <= deadline < 2.4
     assert conversation.advance(deadline - 0.001) == []
     assert conversation.is_assistant_speaking
     changes = conversation.advance(deadline)
     assert StateChanged("is_assistant_speaking", False) in changes
     assert conversation.next_deadline() is None
     record = conversation.latency[-1]
-    assert record["first_played"] == 0.3 and record["played_estimated"] is True
-    assert record["first_text"] == 0.2 and record["first_tts_chunk"] == 0.3
+    assert record["first_played"] == 0.3
+    assert record["played_estimated"] is True
+    assert record["first_text"] == 0.2
+    assert record["first_tts_chunk"] == 0.3
     assert assistant(conversation)["interrupted"] is False
 
 
@@ -170,7 +174,8 @@ def test_barge_in_with_reports_uses_what_the_player_played() -> None:
     # 0.75 s reported of 2 s, whatever the estimate says at 1.35 s (1.05 s).
     assert reply["heard_text"] == heard_prefix(REPLY, 0.75 / 2.0)
     record = conversation.latency[-1]
-    assert record["first_played"] == 0.5 and record["played_estimated"] is False
+    assert record["first_played"] == 0.5
+    assert record["played_estimated"] is False
     # The player's final count after the flush extends what was heard.
     conversation.feed(PlaybackProgress("c2", RATE // 2, RATE // 2, flushed=True), 1.4)
     assert assistant(conversation)["heard_text"] == heard_prefix(REPLY, 1.0 / 2.0)
