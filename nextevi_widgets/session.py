@@ -360,7 +360,7 @@ class VoiceSession(HasTraits):
         messages (microphone audio, playback reports): Jupyter delivers those only after the
         cell finishes, so the cell would wait for something it is blocking.
         """
-        await wait_for_condition(self, predicate_or_state, timeout)
+        await wait_for_condition(self, predicate_or_state, timeout, lambda: self._task)
 
     # ------------------------------------------------------------------ sending
 
@@ -420,7 +420,12 @@ class VoiceSession(HasTraits):
         for the connection first (start the session before calling this).
         """
         return await stream_file(
-            self, path, realtime=realtime, chunk_ms=chunk_ms, trailing_silence=trailing_silence
+            self,
+            path,
+            started=self._task is not None,
+            realtime=realtime,
+            chunk_ms=chunk_ms,
+            trailing_silence=trailing_silence,
         )
 
     def say(self, text: str) -> None:

@@ -20,7 +20,7 @@ from nextevi_widgets.conversation import (
     PlayerDetached,
     SessionStopped,
 )
-from nextevi_widgets.recording import FORMAT_VERSION, Recorder, Recording
+from nextevi_widgets.recording import FORMAT_VERSION, Recorder, Recording, replay
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "recordings"
 
@@ -79,3 +79,16 @@ def test_every_local_event_round_trips(tmp_path: Path) -> None:
     assert recording.latency == live.latency
     assert recording.latency[-1]["first_played"] == 0.35
     assert recording.latency[-1]["played_estimated"] is False
+
+
+async def test_replay_drives_a_conversation(tmp_path: Path) -> None:
+    for suffix in (".jsonl", ".wav"):
+        shutil.copy(FIXTURES / f"format1-bargein{suffix}", tmp_path / f"old{suffix}")
+    recording = Recording.load(tmp_path / "old")
+    conversation = Conversation()
+    delivered = await replay(recording, conversation, speed=float("inf"))
+    assert delivered == len(recording.events)
+    assert recording.end is not None
+    conversation.advance(recording.end)
+    assert conversation.messages == recording.transcript
+    assert conversation.latency == recording.latency
