@@ -6,6 +6,13 @@ on the running asyncio loop and folds every wire event into traits (``state``, `
 It has no widget imports: the :class:`~nextevi_widgets.widget.VoiceChat` widget owns a session,
 feeds it microphone frames and plays the TTS chunks it hands to registered audio sinks.
 
+The session is a shell around a :class:`~nextevi_widgets.conversation.Conversation`: every
+call (``send_audio``, ``say``, ``interrupt``, ``report_*``, adding a player) and every client
+event becomes one event of :data:`~nextevi_widgets.conversation.ConversationEvent`, fed to
+the conversation at one session-clock time (the time listeners and recorders get); the
+changes it answers become trait updates and player calls, and its next deadline is armed on
+the loop. A recording therefore replays to the same state.
+
 Kernel rules: :meth:`VoiceSession.start` returns at once; nothing here blocks the loop. All
 trait changes happen on the loop's thread (calls from other threads hop onto it).
 

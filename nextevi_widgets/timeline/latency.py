@@ -30,7 +30,7 @@ def _records(source: Any) -> list[LatencyRecord]:
     records = getattr(source, "latency", source)
     if not isinstance(records, Iterable):
         raise TypeError("expected a VoiceSession, a Recording or a list of latency records")
-    return [cast(LatencyRecord, r) for r in records if isinstance(r, Mapping)]
+    return [cast("LatencyRecord", r) for r in records if isinstance(r, Mapping)]
 
 
 def latency_table(source: Any, *, as_frame: bool = False) -> Any:
