@@ -31,7 +31,7 @@ async def run_session(session: VoiceSession) -> None:
         client = NextEVIClient(options=backend.options)
         session._client = client
         await client.connect()
-        session._events.on_connected(client.connection_id)
+        session._on_connected(client.connection_id)
         await _fold_events(session, client)
     except asyncio.CancelledError:
         raise
@@ -40,7 +40,7 @@ async def run_session(session: VoiceSession) -> None:
             # What the server said before the failure (e.g. an error message right before an
             # authentication close) was received: show it rather than lose it.
             await _fold_events(session, client)
-        session._events.on_failure(exc)
+        session._on_failure(exc)
     finally:
         ticker.cancel()
         session._drop_held_audio()
@@ -53,7 +53,7 @@ async def run_session(session: VoiceSession) -> None:
                 logger.debug("client close failed", exc_info=True)
         # Final counters before the state says "stopped": whoever waits for that reads them.
         session._refresh_stats()
-        session._events.on_stopped()
+        session._on_stopped()
         backend_, session._backend = session._backend, None
         if backend_ is not None:
             try:

@@ -6,9 +6,18 @@ import asyncio
 import math
 import statistics
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ..conversation import (
+    Conversation,
+    PlaybackProgress,
+    PlaybackStarted,
+    PlaybackStats,
+    PlayerAttached,
+    PlayerDetached,
+)
 from ..timeline.core import EmotionTimeline
 from ..timeline.feed import TimelineFeeder
 from ..timeline.latency import latency_table
@@ -18,19 +27,35 @@ __all__ = ["compare_recordings", "replay"]
 
 Deliver = Callable[[str, object, float], None]
 
+_PLAYER_EVENTS = (PlayerAttached, PlayerDetached, PlaybackStarted, PlaybackProgress, PlaybackStats)
+"""What the recorded player said: left out for a session that has a player of its own (a
+``VoiceChat`` plays the replayed audio and reports its own playback)."""
+
 
 def _deliver_to(target: Any, first: float) -> Deliver:
     """How to hand one event to ``target``; sessions get times shifted onto their clock."""
     if isinstance(target, EmotionTimeline):
         return TimelineFeeder(target)
+    if isinstance(target, Conversation):
+
+        def feed(_direction: str, event: object, t: float) -> None:
+            target.feed(event, t)
+
+        return feed
     session = getattr(target, "session", None)
     if session is None and hasattr(target, "handle_event"):
         session = target
     if session is not None and hasattr(session, "handle_event"):
         # A fresh session keeps the recorded times; an older one gets them moved to its clock.
         offset = max(0.0, float(session.clock) - first)
+        conversation = getattr(session, "conversation", None)
+        own = conversation.players if isinstance(conversation, Conversation) else 0
 
         def deliver(_direction: str, event: object, t: float) -> None:
+            if own and isinstance(event, _PLAYER_EVENTS):
+                return
+            if isinstance(event, PlaybackStarted) and offset:
+                event = replace(event, at=event.at + offset)  # a time on the recorded clock
             session.handle_event(event, at=t + offset)
 
         return deliver
@@ -38,7 +63,8 @@ def _deliver_to(target: Any, first: float) -> Deliver:
     if isinstance(timeline, EmotionTimeline):
         return TimelineFeeder(timeline)
     raise TypeError(
-        "replay target must be a VoiceSession, VoiceChat, EmotionPlot or EmotionTimeline"
+        "replay target must be a VoiceSession, VoiceChat, EmotionPlot, EmotionTimeline or "
+        "Conversation"
     )
 
 
@@ -49,7 +75,10 @@ def replay(recording: Recording | str | Path, target: Any, speed: float = 1.0) -
     Sessions (also a ``VoiceChat``'s, or an ``EmotionPlot``'s) get every event through
     ``handle_event`` at its recorded session-clock time, so turns, emotions and latency come
     out as recorded; a ``VoiceChat`` also plays the assistant's audio. A plot or timeline
-    without a session is fed directly. ``speed`` scales the waits between events
+    without a session is fed directly, and so is a
+    :class:`~nextevi_widgets.conversation.Conversation` (its deadlines run as later events
+    arrive; call ``advance`` for the rest, or use ``Recording.conversation`` for the whole
+    fold at once). ``speed`` scales the waits between events
     (``float("inf")``: no waiting; the session's own timers, such as the end of the
     assistant's speech, then settle later in real time).
     """
