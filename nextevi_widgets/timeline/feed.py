@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..client.audio import pcm16_dbfs
+from ..client.audio import VOICED_DBFS, pcm16_dbfs
 from ..client.messages import (
     EmotionUpdate,
     Interrupt,
@@ -34,17 +34,10 @@ from ..client.messages import (
 if TYPE_CHECKING:
     from .core import EmotionTimeline, Source
 
-__all__ = ["VOICED_DBFS", "PlayoutEstimate", "TimelineFeeder", "frame_dbfs"]
+__all__ = ["PlayoutEstimate", "TimelineFeeder"]
 
-VOICED_DBFS = -45.0
-"""A microphone frame louder than this counts as speech (for the end of a user turn)."""
 INTERRUPTION_MERGE = 0.5
 """Interruptions closer than this (seconds) are one barge-in."""
-
-
-def frame_dbfs(pcm: bytes) -> float:
-    """RMS level of PCM16 LE bytes in dBFS (-120 for silence or nothing)."""
-    return pcm16_dbfs(pcm)
 
 
 class PlayoutEstimate:
@@ -103,7 +96,7 @@ class TimelineFeeder:
             level = getattr(event, "level_dbfs", None)
             if not isinstance(level, float):
                 pcm = getattr(event, "pcm", b"")
-                level = frame_dbfs(pcm) if isinstance(pcm, bytes) else None
+                level = pcm16_dbfs(pcm) if isinstance(pcm, bytes) else None
             if level is not None and level > VOICED_DBFS:
                 self.last_voiced = t
         elif isinstance(event, EmotionUpdate):
