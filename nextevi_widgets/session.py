@@ -6,6 +6,13 @@ on the running asyncio loop and folds every wire event into traits (``state``, `
 It has no widget imports: the :class:`~nextevi_widgets.widget.VoiceChat` widget owns a session,
 feeds it microphone frames and plays the TTS chunks it hands to registered audio sinks.
 
+The session is a shell around a :class:`~nextevi_widgets.conversation.Conversation`: every
+call (``send_audio``, ``say``, ``interrupt``, ``report_*``, adding a player) and every client
+event becomes one event of :data:`~nextevi_widgets.conversation.ConversationEvent`, fed to
+the conversation at one session-clock time (the time listeners and recorders get); the
+changes it answers become trait updates and player calls, and its next deadline is armed on
+the loop. A recording therefore replays to the same state.
+
 Kernel rules: :meth:`VoiceSession.start` returns at once; nothing here blocks the loop. All
 trait changes happen on the loop's thread (calls from other threads hop onto it).
 
@@ -360,7 +367,7 @@ class VoiceSession(HasTraits):
         messages (microphone audio, playback reports): Jupyter delivers those only after the
         cell finishes, so the cell would wait for something it is blocking.
         """
-        await wait_for_condition(self, predicate_or_state, timeout)
+        await wait_for_condition(self, predicate_or_state, timeout, lambda: self._task)
 
     # ------------------------------------------------------------------ sending
 
@@ -420,7 +427,12 @@ class VoiceSession(HasTraits):
         for the connection first (start the session before calling this).
         """
         return await stream_file(
-            self, path, realtime=realtime, chunk_ms=chunk_ms, trailing_silence=trailing_silence
+            self,
+            path,
+            started=self._task is not None,
+            realtime=realtime,
+            chunk_ms=chunk_ms,
+            trailing_silence=trailing_silence,
         )
 
     def say(self, text: str) -> None:
