@@ -30,6 +30,7 @@ from ..client.messages import (
     Transcription,
     TTSChunk,
 )
+from ..conversation.playback import PlayoutClock
 
 if TYPE_CHECKING:
     from .core import EmotionTimeline, Source
@@ -41,13 +42,21 @@ INTERRUPTION_MERGE = 0.5
 
 
 class PlayoutEstimate:
-    """When each assistant chunk plays if chunks play back to back from their arrival."""
+    """Which reply plays when, if nothing reports playback: the conversation's
+    :class:`~nextevi_widgets.conversation.playback.PlayoutClock` (chunks back to back from
+    their arrival, cut at a flush) plus the reply each chunk belongs to, so an interrupted
+    reply's late chunks are left out."""
 
     def __init__(self) -> None:
-        self.end = 0.0
+        self.clock = PlayoutClock()
         self.current: str | None = None
         self.interrupted: deque[str] = deque(maxlen=64)
         self.first_start: float | None = None
+
+    @property
+    def end(self) -> float:
+        """When everything placed so far has played."""
+        return self.clock.end
 
     def place(self, generation: str, arrival: float, seconds: float) -> float | None:
         """Start time of a chunk, or None for a late chunk of an interrupted reply."""
@@ -56,18 +65,17 @@ class PlayoutEstimate:
         if generation != self.current:
             self.current = generation
             self.first_start = None
-        start = max(arrival, self.end)
-        self.end = start + seconds
+        start = self.clock.place(arrival, seconds)
         if self.first_start is None:
             self.first_start = start
         return start
 
     def cut(self, at: float) -> str | None:
         """Flush at ``at``; returns the reply that was still playing (if any)."""
-        playing = self.current if self.current is not None and self.end > at else None
+        playing = self.current if self.current is not None and self.clock.end > at else None
         if self.current is not None:
             self.interrupted.append(self.current)
-        self.end = min(self.end, at)
+        self.clock.cut(at)
         self.current = None
         return playing
 
