@@ -6,10 +6,18 @@ import asyncio
 import math
 import statistics
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..conversation import Conversation
+from ..conversation import (
+    Conversation,
+    PlaybackProgress,
+    PlaybackStarted,
+    PlaybackStats,
+    PlayerAttached,
+    PlayerDetached,
+)
 from ..timeline.core import EmotionTimeline
 from ..timeline.feed import TimelineFeeder
 from ..timeline.latency import latency_table
@@ -18,6 +26,10 @@ from .load import Recording
 __all__ = ["compare_recordings", "replay"]
 
 Deliver = Callable[[str, object, float], None]
+
+_PLAYER_EVENTS = (PlayerAttached, PlayerDetached, PlaybackStarted, PlaybackProgress, PlaybackStats)
+"""What the recorded player said: left out for a session that has a player of its own (a
+``VoiceChat`` plays the replayed audio and reports its own playback)."""
 
 
 def _deliver_to(target: Any, first: float) -> Deliver:
@@ -36,8 +48,14 @@ def _deliver_to(target: Any, first: float) -> Deliver:
     if session is not None and hasattr(session, "handle_event"):
         # A fresh session keeps the recorded times; an older one gets them moved to its clock.
         offset = max(0.0, float(session.clock) - first)
+        conversation = getattr(session, "conversation", None)
+        own = conversation.players if isinstance(conversation, Conversation) else 0
 
         def deliver(_direction: str, event: object, t: float) -> None:
+            if own and isinstance(event, _PLAYER_EVENTS):
+                return
+            if isinstance(event, PlaybackStarted) and offset:
+                event = replace(event, at=event.at + offset)  # a time on the recorded clock
             session.handle_event(event, at=t + offset)
 
         return deliver

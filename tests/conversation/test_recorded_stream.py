@@ -6,7 +6,9 @@ import json
 import shutil
 from pathlib import Path
 
-from nextevi_widgets.client.messages import LLMResponseChunk, TextInput, TTSChunk
+import pytest
+
+from nextevi_widgets.client.messages import Interruption, LLMResponseChunk, TextInput, TTSChunk
 from nextevi_widgets.conversation import (
     Conversation,
     FrontEndProblem,
@@ -21,6 +23,7 @@ from nextevi_widgets.conversation import (
     SessionStopped,
 )
 from nextevi_widgets.recording import FORMAT_VERSION, Recorder, Recording, replay
+from nextevi_widgets.session import VoiceSession
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "recordings"
 
@@ -92,3 +95,51 @@ async def test_replay_drives_a_conversation(tmp_path: Path) -> None:
     conversation.advance(recording.end)
     assert conversation.messages == recording.transcript
     assert conversation.latency == recording.latency
+
+
+def _reported_reply(path: Path) -> Recording:
+    events: list[tuple[str, object, float]] = [
+        ("in", PlayerAttached(), 0.0),
+        ("out", TextInput(text="hello"), 0.1),
+        (
+            "in",
+            LLMResponseChunk(content="one two three four", generation_id="g", is_final=True),
+            0.2,
+        ),
+        ("in", TTSChunk(audio=bytes(48_000), chunk_id="c1", generation_id="g", is_last=True), 0.3),
+        ("in", PlaybackStarted("c1", 0.6), 0.31),
+        ("in", PlaybackProgress("c1", 12_000, 24_000), 1.1),
+        ("in", Interruption(), 1.2),
+    ]
+    with Recorder(path) as recorder:
+        for direction, event, t in events:
+            recorder.record(direction, event, t)
+    return Recording.load(path)
+
+
+async def test_replay_into_a_fresh_session_folds_the_recorded_player(tmp_path: Path) -> None:
+    recording = _reported_reply(tmp_path / "r")
+    session = VoiceSession(emulator=False)
+    await replay(recording, session, speed=float("inf"))
+    # The same fold, moved onto the session's clock (it was created a moment earlier).
+    assert [(m["id"], m["heard_text"]) for m in session.messages] == [
+        (m["id"], m["heard_text"]) for m in recording.transcript
+    ]
+    assert session.messages[-1]["heard_text"] == "one two"
+    (live,) = session.latency
+    (recorded,) = recording.latency
+    assert live["played_estimated"] is recorded["played_estimated"] is False
+    assert live["first_played"] is not None
+    assert live["first_played"] - live["final_transcript"] == pytest.approx(0.5)
+
+
+async def test_a_session_with_its_own_player_keeps_its_own_reports(tmp_path: Path) -> None:
+    recording = _reported_reply(tmp_path / "r")
+    session = VoiceSession(emulator=False)
+    chunks: list[TTSChunk] = []
+    session.add_audio_sink(chunks.append, lambda _reason: None)
+    await replay(recording, session, speed=float("inf"))
+    assert [c.chunk_id for c in chunks] == ["c1"]
+    # Its player reported nothing: the estimate stands in, not the recorded player's reports.
+    assert session.latency[0]["played_estimated"] is True
+    assert session.messages[-1]["heard_text"] != recording.transcript[-1]["heard_text"]
