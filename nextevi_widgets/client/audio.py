@@ -18,6 +18,8 @@ import numpy.typing as npt
 from .messages import DEFAULT_SAMPLE_RATE
 
 __all__ = [
+    "SILENCE_DBFS",
+    "VOICED_DBFS",
     "AudioLike",
     "iter_frames",
     "pcm16_dbfs",
@@ -33,15 +35,31 @@ AudioLike = bytes | bytearray | memoryview | npt.NDArray[Any]
 _PCM = np.dtype("<i2")
 
 
-def pcm16_dbfs(pcm: bytes | bytearray | memoryview) -> float:
-    """RMS level of PCM16 LE bytes in dBFS (-120 for nothing; a trailing odd byte is ignored).
+VOICED_DBFS = -45.0
+"""A microphone frame louder than this (:func:`pcm16_dbfs`) counts as speech: where a user
+turn ends, for the session, the emotion timeline and the recordings alike."""
 
-    Runs for every 20 ms microphone frame, so it is one pass without temporaries beyond a
-    float32 copy: a dot product instead of square, mean and sqrt over arrays."""
-    count = len(pcm) // 2
+SILENCE_DBFS = -120.0
+"""The level of nothing or digital silence (the floor of :func:`pcm16_dbfs`)."""
+
+
+def pcm16_dbfs(pcm: bytes | bytearray | memoryview | npt.NDArray[np.int16]) -> float:
+    """RMS level of PCM16 audio in dB relative to int16 full scale: the one level function of
+    the package (session frames, timeline turns, the emulator's voice activity detectors).
+
+    ``pcm`` is PCM16 LE bytes (a trailing odd byte is ignored) or an int16 array. A
+    full-scale sine is -3.01 dBFS, nothing or digital silence is -120 (the floor: a 1e-6
+    offset keeps the log finite). Runs for every 20 ms microphone frame, so it is one dot
+    product on a float64 copy rather than square, mean and sqrt over arrays."""
+    if isinstance(pcm, np.ndarray):
+        if pcm.dtype != np.int16:
+            raise TypeError(f"pcm16_dbfs takes int16 samples or PCM16 bytes, not {pcm.dtype}")
+        samples = pcm.astype(np.float64).ravel()
+    else:
+        samples = np.frombuffer(pcm, dtype=_PCM, count=len(pcm) // 2).astype(np.float64)
+    count = samples.size
     if count == 0:
-        return -120.0
-    samples = np.frombuffer(pcm, dtype=_PCM, count=count).astype(np.float32)
+        return SILENCE_DBFS
     rms = math.sqrt(float(np.dot(samples, samples)) / count)
     return 20.0 * math.log10(rms / 32768.0 + 1e-6)
 

@@ -7,13 +7,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
-from ..client.audio import pcm16_dbfs
+from ..client.audio import VOICED_DBFS, pcm16_dbfs
 from ..client.messages import DEFAULT_SAMPLE_RATE
 
 __all__ = ["VOICED_DBFS", "OutgoingAudio"]
-
-VOICED_DBFS = -45.0
-"""A microphone frame louder than this counts as speech (for the end of a user turn)."""
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_CHARS_PER_SECOND", "GenerationPlayback", "PlaybackTracker"]
+__all__ = ["DEFAULT_CHARS_PER_SECOND", "GenerationPlayback", "PlaybackTracker", "PlayoutClock"]
 
 DEFAULT_CHARS_PER_SECOND = 14.0
 """Typical speaking rate (about 150 words a minute) used until this session has measured one."""
 
 _MAX_GENERATIONS = 50
+
+
+class PlayoutClock:
+    """The one playout estimate: when audio plays if nothing reports it. Chunks play back to
+    back from their arrival, never before the previous one ends; a flush cuts what is still
+    queued. The session's headless estimate, the emotion timeline's assistant turns and a
+    recording's assistant channel all place audio with it."""
+
+    def __init__(self) -> None:
+        self.end = 0.0
+        """When everything placed so far has played (session-clock seconds)."""
+
+    def next_start(self, arrival: float) -> float:
+        """When a chunk arriving at ``arrival`` would start."""
+        return max(arrival, self.end)
+
+    def place(self, arrival: float, seconds: float) -> float:
+        """Queue ``seconds`` of audio that arrived at ``arrival``; returns when it starts."""
+        start = self.next_start(arrival)
+        self.end = start + seconds
+        return start
+
+    def cut(self, at: float) -> None:
+        """Everything queued is flushed at ``at``."""
+        self.end = min(self.end, at)
 
 
 @dataclass
@@ -68,8 +93,8 @@ class PlaybackTracker:
     def __init__(self) -> None:
         self._chunks: dict[str, _Chunk] = {}
         self._generations: dict[str, GenerationPlayback] = {}
-        self.est_end = 0.0
-        """When the estimated playback of everything received so far ends."""
+        self.clock = PlayoutClock()
+        """The estimate of when everything received so far plays (``est_end``: it ends)."""
         self._measured_chars = 0
         self._measured_seconds = 0.0
 
@@ -86,9 +111,8 @@ class PlaybackTracker:
         is_last: bool = False,
     ) -> GenerationPlayback:
         gen = self.generation(generation_id)
-        start = max(now, self.est_end)
-        chunk = _Chunk(chunk_id, generation_id, samples, rate, start)
-        self.est_end = start + chunk.duration
+        seconds = samples / rate if rate else 0.0
+        chunk = _Chunk(chunk_id, generation_id, samples, rate, self.clock.place(now, seconds))
         self._chunks[chunk_id] = chunk
         gen.chunk_ids.append(chunk_id)
         gen.received_samples += samples
@@ -140,9 +164,14 @@ class PlaybackTracker:
             if generation_id is None or gen.generation_id == generation_id:
                 gen.stopped = True
         if generation_id is None:
-            self.est_end = min(self.est_end, now)
+            self.clock.cut(now)
 
     # Queries -----------------------------------------------------------------------------
+
+    @property
+    def est_end(self) -> float:
+        """When the estimated playback of everything received so far ends."""
+        return self.clock.end
 
     def generation(self, generation_id: str) -> GenerationPlayback:
         gen = self._generations.get(generation_id)

@@ -146,7 +146,7 @@ class Replies:
             chunk_id = f"{chunk_id}#{self.chunk_count}"
         chunk = event if event.chunk_id == chunk_id else replace(event, chunk_id=chunk_id)
         first = c.playback.get(gen_id) is None or not c.playback.generation(gen_id).chunk_ids
-        play_start = max(now, c.playback.est_end)
+        play_start = c.playback.clock.next_start(now)
         gen = c.playback.add_chunk(
             gen_id, chunk_id, chunk.num_samples, chunk.sample_rate, now, is_last=chunk.is_last
         )

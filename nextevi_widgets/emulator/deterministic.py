@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
+from ..client.audio import pcm16_dbfs
 from ..client.messages import EMOTION_NAMES
 from .engines.base import (
     ENGINE_SAMPLE_RATE,
@@ -32,7 +33,6 @@ __all__ = [
     "ScriptedRecognizer",
     "SyntheticVoice",
     "deterministic_engine_set",
-    "rms_dbfs",
 ]
 
 Int16Array = npt.NDArray[np.int16]
@@ -40,14 +40,6 @@ Int16Array = npt.NDArray[np.int16]
 DEFAULT_SCRIPT: tuple[str, ...] = ("hello there how are you today",)
 SECONDS_PER_WORD = 0.35
 """Word slot of the synthetic voice; the scripted recogniser assumes the same speaking rate."""
-
-
-def rms_dbfs(audio: npt.NDArray[np.int16]) -> float:
-    """RMS level in dB relative to int16 full scale (-120 for empty or digital silence)."""
-    if audio.size == 0:
-        return -120.0
-    rms = float(np.sqrt(np.mean(np.square(audio.astype(np.float64)))))
-    return 20.0 * float(np.log10(rms / 32768.0 + 1e-6))
 
 
 class EnergyVAD:
@@ -64,7 +56,7 @@ class EnergyVAD:
             limit = self.threshold_db
         else:
             limit = -60.0 + 40.0 * min(1.0, max(0.0, threshold))
-        return rms_dbfs(frame) > limit
+        return pcm16_dbfs(frame) > limit
 
 
 class ScriptedRecognizer:
@@ -202,7 +194,7 @@ class RMSEmotion:
     def arousal(self, audio: Int16Array) -> float:
         if audio.size == 0:
             return 0.0
-        return float(min(1.0, max(0.0, (rms_dbfs(audio) + 45.0) / 30.0)))
+        return float(min(1.0, max(0.0, (pcm16_dbfs(audio) + 45.0) / 30.0)))
 
     def analyze(self, audio: Int16Array, transcript: str | None = None) -> dict[str, float]:
         arousal = self.arousal(audio)

@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from ..client.audio import pcm16_dbfs
+from ..client.audio import VOICED_DBFS, pcm16_dbfs
 from ..client.messages import (
     EmotionUpdate,
     Interrupt,
@@ -30,31 +30,33 @@ from ..client.messages import (
     Transcription,
     TTSChunk,
 )
+from ..conversation.playback import PlayoutClock
 
 if TYPE_CHECKING:
     from .core import EmotionTimeline, Source
 
-__all__ = ["VOICED_DBFS", "PlayoutEstimate", "TimelineFeeder", "frame_dbfs"]
+__all__ = ["PlayoutEstimate", "TimelineFeeder"]
 
-VOICED_DBFS = -45.0
-"""A microphone frame louder than this counts as speech (for the end of a user turn)."""
 INTERRUPTION_MERGE = 0.5
 """Interruptions closer than this (seconds) are one barge-in."""
 
 
-def frame_dbfs(pcm: bytes) -> float:
-    """RMS level of PCM16 LE bytes in dBFS (-120 for silence or nothing)."""
-    return pcm16_dbfs(pcm)
-
-
 class PlayoutEstimate:
-    """When each assistant chunk plays if chunks play back to back from their arrival."""
+    """Which reply plays when, if nothing reports playback: the conversation's
+    :class:`~nextevi_widgets.conversation.playback.PlayoutClock` (chunks back to back from
+    their arrival, cut at a flush) plus the reply each chunk belongs to, so an interrupted
+    reply's late chunks are left out."""
 
     def __init__(self) -> None:
-        self.end = 0.0
+        self.clock = PlayoutClock()
         self.current: str | None = None
         self.interrupted: deque[str] = deque(maxlen=64)
         self.first_start: float | None = None
+
+    @property
+    def end(self) -> float:
+        """When everything placed so far has played."""
+        return self.clock.end
 
     def place(self, generation: str, arrival: float, seconds: float) -> float | None:
         """Start time of a chunk, or None for a late chunk of an interrupted reply."""
@@ -63,18 +65,17 @@ class PlayoutEstimate:
         if generation != self.current:
             self.current = generation
             self.first_start = None
-        start = max(arrival, self.end)
-        self.end = start + seconds
+        start = self.clock.place(arrival, seconds)
         if self.first_start is None:
             self.first_start = start
         return start
 
     def cut(self, at: float) -> str | None:
         """Flush at ``at``; returns the reply that was still playing (if any)."""
-        playing = self.current if self.current is not None and self.end > at else None
+        playing = self.current if self.current is not None and self.clock.end > at else None
         if self.current is not None:
             self.interrupted.append(self.current)
-        self.end = min(self.end, at)
+        self.clock.cut(at)
         self.current = None
         return playing
 
@@ -103,7 +104,7 @@ class TimelineFeeder:
             level = getattr(event, "level_dbfs", None)
             if not isinstance(level, float):
                 pcm = getattr(event, "pcm", b"")
-                level = frame_dbfs(pcm) if isinstance(pcm, bytes) else None
+                level = pcm16_dbfs(pcm) if isinstance(pcm, bytes) else None
             if level is not None and level > VOICED_DBFS:
                 self.last_voiced = t
         elif isinstance(event, EmotionUpdate):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from engine_support import to_engine_rate
 
+from nextevi_widgets.client.audio import pcm16_dbfs
 from nextevi_widgets.emulator.engines.base import EngineUnavailableError, SpeechSynthesizer
 from nextevi_widgets.emulator.engines.tts import (
     EXCITED,
@@ -18,7 +19,7 @@ from nextevi_widgets.emulator.engines.tts import (
     VoiceStyle,
     parse_wav_stream,
 )
-from nextevi_widgets.emulator.engines.vad import WebRtcVad, frame_dbfs
+from nextevi_widgets.emulator.engines.vad import WebRtcVad
 
 pytestmark = pytest.mark.engines
 
@@ -71,7 +72,7 @@ def test_transports_render_the_same_voice() -> None:
     lib = EspeakSynthesizer(transport="library").synthesize(SENTENCE)
     # Same synthesiser (1.51 vs 1.52): durations agree within 15 %, levels within 3 dB.
     assert abs(cli.size - lib.size) / cli.size < 0.15
-    assert abs(frame_dbfs(cli) - frame_dbfs(lib)) < 3.0
+    assert abs(pcm16_dbfs(cli) - pcm16_dbfs(lib)) < 3.0
 
 
 @needs_cli
@@ -85,7 +86,7 @@ def test_styles_change_speed_pitch_and_level(espeak: EspeakSynthesizer) -> None:
     neutral = espeak.synthesize(SENTENCE)
     excited = espeak.with_style(**vars(EXCITED)).synthesize(SENTENCE)
     assert sad.size > neutral.size > excited.size
-    assert frame_dbfs(sad) < frame_dbfs(neutral) < frame_dbfs(excited)
+    assert pcm16_dbfs(sad) < pcm16_dbfs(neutral) < pcm16_dbfs(excited)
     assert espeak.style == VoiceStyle()  # with_style leaves the original alone
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from nextevi_widgets._comm import split_frames
-from nextevi_widgets.client.audio import pcm16_dbfs
+from nextevi_widgets.client.audio import VOICED_DBFS, pcm16_dbfs
 from nextevi_widgets.session import OutgoingAudio
 from nextevi_widgets.timeline import EmotionTimeline
-from nextevi_widgets.timeline.feed import VOICED_DBFS, TimelineFeeder
+from nextevi_widgets.timeline.feed import TimelineFeeder
 
 
 def tone(amplitude: float, samples: int = 480) -> bytes:

