@@ -29,16 +29,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from .engines.base import (
-    EmotionAnalyzer,
-    EngineUnavailableError,
-    Responder,
-    SpeechRecognizer,
-    SpeechSynthesizer,
-    VoiceActivityDetector,
-)
+from .engines.base import EngineSet, EngineUnavailableError
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -62,33 +54,6 @@ NO_SPEECH_NOTICE = (
     "Speech recognition is not installed, so the local emulator cannot understand speech "
     '(typed text works). Install it with: pip install "nextevi-widgets[emulator]"'
 )
-
-
-@dataclass
-class EngineSet:
-    """The engines serving one connection."""
-
-    vad: VoiceActivityDetector
-    stt: SpeechRecognizer
-    tts: SpeechSynthesizer
-    emotion: EmotionAnalyzer
-    responder: Responder
-    name: str
-    info: dict[str, str] = field(default_factory=dict)
-    """Which engine serves each stage (``vad``, ``stt``, ``interim``, ``tts``), for logs and
-    ``connection_metadata``."""
-    notice: str | None = None
-    """Told to the user on connecting (e.g. that speech recognition is not installed)."""
-
-    def close(self) -> None:
-        """Release what the connection holds, now: the emulator calls this when the connection
-        ends. Engines with per-connection resources (a recogniser's decoder) expose
-        ``close()``; an engine that wraps another such engine must forward it. Blocking (it may
-        wait for a call in progress on another thread); idempotent."""
-        for engine in (self.stt, self.vad, self.tts, self.emotion, self.responder):
-            close = getattr(engine, "close", None)
-            if callable(close):
-                close()
 
 
 EngineFactory = Callable[[], EngineSet]

@@ -30,9 +30,10 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ..profiles import EngineSet, register_profile, speechless_engine_set
+from ..profiles import register_profile, speechless_engine_set
 from .base import (
     EmotionAnalyzer,
+    EngineSet,
     EngineUnavailableError,
     Responder,
     SpeechRecognizer,
