@@ -7,11 +7,11 @@ A connection's ``config_id`` names its profile:
   Piper's voice else espeak-ng, silero VAD else WebRTC. What it picked is logged and reported in
   ``connection_metadata`` (``config.engines``).
 - ``lite``: WebRTC VAD, PocketSphinx, espeak-ng: the cheap stack for load tests.
-- ``neural``, ``whisper``: fixed upgrades (see ``engines.stack``).
+- ``neural``, ``whisper``: fixed upgrades (see ``stack``).
 - ``deterministic``: dependency-free, exactly reproducible engines for tests (no speech
   recognition).
 
-The real offline engines register themselves from ``nextevi_widgets.emulator.engines.stack``,
+The real offline engines register themselves from ``nextevi_widgets.emulator.stack``,
 imported lazily on first use. Without the speech extras (``pip install
 "nextevi-widgets[emulator]"``) ``auto`` runs on the deterministic engines and every connection
 gets a ``system_message`` warning that speech recognition needs the extra (typed text works).
@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROFILE = "auto"
 PROFILE_ALIASES: dict[str, str] = {"default": DEFAULT_PROFILE}
 """Config ids that are other names of a profile."""
-STACK_MODULE = "nextevi_widgets.emulator.engines.stack"
+STACK_MODULE = "nextevi_widgets.emulator.stack"
 NO_SPEECH_NOTICE = (
     "Speech recognition is not installed, so the local emulator cannot understand speech "
     '(typed text works). Install it with: pip install "nextevi-widgets[emulator]"'
