@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.chromium import CHROMIUM, chromium_args
+from _harness.lab import INSECURE_HOST, JupyterLab
+from _harness.waiting import eventually
 
-from ._lab import CHROMIUM, JupyterLab, LabNotebook, chromium_args, wait_for
-from .conftest import INSECURE_HOST
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -296,7 +298,7 @@ def test_audio_that_never_starts_is_reported_and_the_kernel_stops_counting_it_as
         "the audio context is suspended). Check that the computer has a working audio device, "
         f"then press Mic off and Mic on again. {NO_MIC_HINT}"
     )
-    wait_for(
+    eventually(
         lambda: error_text(nb) == f"{no_output}\n{no_input}",
         timeout=30,
         what="both audio problems shown",
@@ -324,7 +326,7 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
         ],
     )
     views = page.locator(".nextevi-voice-chat")
-    wait_for(lambda: views.count() == 2, timeout=30, what="two views")
+    eventually(lambda: views.count() == 2, timeout=30, what="two views")
     page.evaluate(
         """() => {
           const buttons = document.querySelectorAll('.nextevi-voice-chat .nvc-mic');
@@ -345,7 +347,7 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
         return (owner, nb.probe("chat.capture_view")) if owner else None
 
     try:
-        owner, claimed = wait_for(settled, timeout=60, what="one view capturing")
+        owner, claimed = eventually(settled, timeout=60, what="one view capturing")
     except TimeoutError as exc:
         raise AssertionError(f"views (capture, id) and kernel (capture_view, mic): {seen}") from exc
     assert claimed == owner
