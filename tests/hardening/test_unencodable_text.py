@@ -12,12 +12,11 @@ import json
 from typing import Any
 
 import pytest
+from _harness.scripted_server import Connection, ScriptedServer
 from comm_capture import CommLog, capture_comms, comm_encodable
-from hardening_servers import ScriptedServer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from server_corpus import base_messages, rewrite_strings
-from websockets.asyncio.server import ServerConnection
 
 from nextevi_widgets.client.messages import (
     LLMResponseChunk,
@@ -52,10 +51,10 @@ async def test_a_lone_surrogate_from_the_server_does_not_freeze_the_widget() -> 
     bad = '{"type":"transcription","transcript":"\\ud800 bad","is_final":true}'
     after = Transcription(transcript="after the bad one", is_final=True)
 
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await ws.send(bad)
-        await server.send(ws, after)
-        await server.drain(ws)
+    async def script(conn: Connection) -> None:
+        await conn.send(bad)
+        await conn.send(after)
+        await conn.drain()
 
     with capture_comms() as comms:
         async with ScriptedServer(script) as server:
