@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from _harness.scripted_server import Connection, ScriptedServer
+from _harness.waiting import eventually_async
 from comm_capture import CommLog, capture_comms, comm_encodable
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -60,11 +61,11 @@ async def test_a_lone_surrogate_from_the_server_does_not_freeze_the_widget() -> 
         async with ScriptedServer(script) as server:
             chat = VoiceChat(api_key=KEY, url=server.url, config_id="cfg", emulator=False)
             chat.connect()
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + TIMEOUT
-            while "after the bad one" not in page_texts(comms):
-                assert loop.time() < deadline, f"page stopped updating: {comms.failures!r}"
-                await asyncio.sleep(0.02)
+            await eventually_async(
+                lambda: "after the bad one" in page_texts(comms),
+                timeout=TIMEOUT,
+                what=f"the page to update (failures: {comms.failures!r})",
+            )
             chat.close()
             await asyncio.wait_for(chat._session._task or asyncio.sleep(0), TIMEOUT)
     # Both reached the page, the bad one made safe; nothing failed on the way.
