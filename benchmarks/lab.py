@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests._harness.chromium import CHROMIUM, chromium_args
+from tests._harness.chromium import CHROMIUM, launch_chromium
 from tests._harness.lab import KERNEL_IDLE_JS, RUN_ALL_JS, JupyterLab, jupyter_lab, write_notebook
 from tests._harness.processes import tail
 from tests._harness.waiting import eventually_async
@@ -88,9 +88,7 @@ class Lab:
             port = int(self.server.base_url.rsplit(":", 1)[1])
             self.proxy = await ByteCountingProxy(port).__aenter__()
         self._pw = await async_playwright().start()
-        self._browser = await self._pw.chromium.launch(
-            executable_path=CHROMIUM, args=chromium_args(self.mic_wav)
-        )
+        self._browser = await launch_chromium(self._pw, self.mic_wav)
         self.context = await self._browser.new_context()
         await self.context.grant_permissions(["microphone"], origin=self.base)
         return self

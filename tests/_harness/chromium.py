@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,22 @@ def chromium_args(fake_mic_wav: Path | None, *, fake_ui: bool = True) -> list[st
     if fake_mic_wav is not None:
         args.append(f"--use-file-for-fake-audio-capture={fake_mic_wav.resolve()}")
     return args
+
+
+def launch_chromium(
+    playwright: Any,
+    fake_mic_wav: Path | None,
+    *,
+    fake_ui: bool = True,
+    extra: Sequence[str] = (),
+) -> Any:
+    """Headless Debian Chromium through Playwright (sync or async API: with the async one,
+    await the result), with :func:`chromium_args` and ``extra`` flags."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[*chromium_args(fake_mic_wav, fake_ui=fake_ui), *extra],
+    )
 
 
 _READ_PIXELS = """([selector, index, x, y, r]) => {

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _harness.chromium import CHROMIUM, chromium_args
+from _harness.chromium import CHROMIUM, launch_chromium
 from _harness.lab import JupyterLab
 from _harness.lab import jupyter_lab as start_jupyter_lab
 
@@ -82,9 +82,7 @@ def playwright_instance() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
     """Chromium with a fake microphone that plays ``fake_mic_wav`` in a loop."""
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav)
     yield browser
     browser.close()
 

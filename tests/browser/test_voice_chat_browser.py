@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _harness.chromium import CHROMIUM, chromium_args
+from _harness.chromium import launch_chromium
 from _harness.waiting import eventually
 
 from ._lab import LabNotebook
@@ -133,9 +133,7 @@ def test_barge_in_flushes_playback_and_marks_what_was_heard(
 @pytest.fixture
 def denied_page(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
     """A browser that answers permission prompts with "deny" and a context without grants."""
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav, fake_ui=False)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav, fake_ui=False)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[])
     yield context.new_page()
     context.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _harness.chromium import CHROMIUM, chromium_args
+from _harness.chromium import launch_chromium
 from _harness.lab import INSECURE_HOST, JupyterLab
 from _harness.waiting import eventually
 
@@ -56,16 +56,6 @@ def speech_wav(path: Path, text: str, *, lead: float = 0.3, tail: float = 4.0) -
     return path
 
 
-def launch(
-    playwright_instance: Any, wav: Path | None, *, fake_ui: bool = True, extra: tuple[str, ...] = ()
-) -> Any:
-    return playwright_instance.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*chromium_args(wav, fake_ui=fake_ui), *extra],
-    )
-
-
 NO_MIC_HINT = (
     "Without a microphone: type in the box below, or stream a WAV file from Python with "
     "chat.session.send_file(path)."
@@ -100,7 +90,9 @@ def assistant_replies(nb: LabNotebook, count: int) -> None:
 @pytest.fixture
 def sentence_page(playwright_instance: Any, jupyter_lab: Any, tmp_path: Path) -> Iterator[Any]:
     """A fresh Chromium whose microphone says FIRST_SENTENCE from the moment it opens."""
-    browser = launch(playwright_instance, speech_wav(tmp_path / "first.wav", FIRST_SENTENCE))
+    browser = launch_chromium(
+        playwright_instance, speech_wav(tmp_path / "first.wav", FIRST_SENTENCE)
+    )
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.grant_permissions(["microphone"], origin=jupyter_lab.base_url)
     yield context.new_page()
@@ -183,7 +175,7 @@ class RenamedLab(JupyterLab):
 def test_an_insecure_origin_says_so_on_the_first_click_and_only_once(
     playwright_instance: Any, jupyter_lab: JupyterLab, fake_mic_wav: Path
 ) -> None:
-    browser = launch(
+    browser = launch_chromium(
         playwright_instance,
         fake_mic_wav,
         extra=(
@@ -226,7 +218,7 @@ def test_an_insecure_origin_says_so_on_the_first_click_and_only_once(
 def test_a_denied_microphone_says_so_once_and_clears_after_a_typed_conversation(
     playwright_instance: Any, open_notebook: Opener, fake_mic_wav: Path
 ) -> None:
-    browser = launch(playwright_instance, fake_mic_wav, fake_ui=False)
+    browser = launch_chromium(playwright_instance, fake_mic_wav, fake_ui=False)
     page = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[]).new_page()
     try:
         nb = open_notebook(page, chat_cells("config_id='deterministic'"))

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _harness.chromium import CHROMIUM, chromium_args
+from _harness.chromium import CHROMIUM, launch_chromium
 from _harness.processes import free_port, served
 from _marimo_app import MarimoApp
 from browser.conftest import FAKE_MIC_TEXT, fake_mic_wav, playwright_instance
@@ -55,9 +55,7 @@ def marimo_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Marim
 
 @pytest.fixture
 def chromium(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav)
     yield browser
     browser.close()
 
