@@ -26,8 +26,7 @@ from tests._harness.lab import JupyterLab, write_notebook
 from tests._harness.processes import free_port, served
 from tests._harness.waiting import eventually_async
 
-from .bench_calibration import _python_loop
-from .harness import BenchSpec, Context, Metric, Skip
+from .harness import BenchSpec, Context, Metric, Skip, python_loop
 from .lab import Lab
 
 CELL = "from nextevi_widgets import VoiceChat\nchat = VoiceChat()\nchat.connect()\nchat"
@@ -171,7 +170,7 @@ def _metrics(front_end: str, runs: list[dict[str, float]], start: str, note: str
 
 async def run(ctx: Context) -> list[Metric]:
     repeats = ctx.pick(5, 2)
-    calibration = [_python_loop() for _ in range(ctx.pick(20, 5))]
+    calibration = [python_loop()[0] for _ in range(ctx.pick(20, 5))]
     write_notebook(ctx.workdir / "connect.ipynb", [CELL])
     results: dict[str, list[dict[str, float]]] = {
         "JupyterLab": [],
