@@ -129,20 +129,24 @@ def test_rerunning_the_chat_cell_stops_the_old_session(
         timeout=60,
         what="a second VoiceChat after the re-run",
     )
-    old = eventually(
-        lambda: (
-            chat_state(marimo_app, 0).get("state") in ("disconnected", "closed", "stopped")
-            and chat_state(marimo_app, 0)
-        ),
+    eventually(
+        lambda: chat_state(marimo_app, 0).get("state") in ("disconnected", "closed", "stopped"),
         timeout=60,
         what="the old session stopped",
     )
-    frames = old["frames_sent"]
-    # The new view works: its mic streams into the new session, not the old one.
+    # The new view works: its mic streams into the new session, not the old one. Sessions
+    # refresh their stats once a second, so the old one's count is read once the new one has
+    # streamed for longer than that (75 frames of 20 ms), and again 100 frames later.
     page.locator(CHAT).first.locator(".nvc-mic").click()
-    eventually(
-        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > 25,
+    new = eventually(
+        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > 75 and chat_state(marimo_app, 1),
         timeout=90,
         what="frames in the new session",
+    )
+    frames = chat_state(marimo_app, 0)["frames_sent"]
+    eventually(
+        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > new["frames_sent"] + 100,
+        timeout=90,
+        what="100 more frames in the new session",
     )
     assert chat_state(marimo_app, 0)["frames_sent"] == frames
