@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -118,8 +118,9 @@ def format_conversation(
                 lines.append(f"[said] {said[user_turn]}")
                 details.append(f"{right}/{total} words heard")
             user_turn += 1
-            if message.get("confidence") is not None:
-                details.append(f"confidence {float(message['confidence']):.2f}")
+            confidence = message.get("confidence")
+            if confidence is not None:
+                details.append(f"confidence {float(confidence):.2f}")
             if message.get("emotions"):
                 details.append(f"top emotions: {_top_emotions(message['emotions'])}")
         if message.get("interrupted"):
@@ -134,7 +135,7 @@ def format_conversation(
     for record in session.latency:
         start = record.get("user_speech_end")
 
-        def since(stage: str, start: Any = start, record: dict[str, Any] = record) -> str:
+        def since(stage: str, start: Any = start, record: Mapping[str, Any] = record) -> str:
             value = record.get(stage)
             return "-" if value is None or start is None else _seconds(value - start)
 
@@ -230,4 +231,4 @@ async def run_headless(
         if session.last_error:
             print(f"Last error: {session.last_error}", file=out)
         out.flush()
-        return list(session.messages)
+        return [dict(m) for m in session.messages]

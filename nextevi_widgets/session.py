@@ -6,6 +6,13 @@ on the running asyncio loop and folds every wire event into traits (``state``, `
 It has no widget imports: the :class:`~nextevi_widgets.widget.VoiceChat` widget owns a session,
 feeds it microphone frames and plays the TTS chunks it hands to registered audio sinks.
 
+The session is a shell around a :class:`~nextevi_widgets.conversation.Conversation`: every
+call (``send_audio``, ``say``, ``interrupt``, ``report_*``, adding a player) and every client
+event becomes one event of :data:`~nextevi_widgets.conversation.ConversationEvent`, fed to
+the conversation at one session-clock time (the time listeners and recorders get); the
+changes it answers become trait updates and player calls, and its next deadline is armed on
+the loop. A recording therefore replays to the same state.
+
 Kernel rules: :meth:`VoiceSession.start` returns at once; nothing here blocks the loop. All
 trait changes happen on the loop's thread (calls from other threads hop onto it).
 
@@ -23,7 +30,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -31,22 +37,47 @@ from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 
 from ._session.alerts import Alerts
 from ._session.backend import Backend, resolve_emulator_mode
-from ._session.handlers import EventHandlers
 from ._session.held_audio import HeldAudio
-from ._session.latency import LatencyTracker
 from ._session.options import split_options
-from ._session.playback import PlaybackTracker
-from ._session.records import OutgoingAudio
-from ._session.replies import PLAYBACK_BLOCKING_CODES
 from ._session.runner import close_session, run_session
 from ._session.stats import StatsBook
 from ._session.streaming import stream_file
 from ._session.text import describe_error
-from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
 from ._session.waiting import STATES, SessionError, wait_for_condition
 from .client.config import redact_url
-from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
+from .client.errors import ConnectionClosedError
+from .client.events import Connected, Disconnected, ProtocolError, Reconnected, Reconnecting
+from .client.messages import (
+    DEFAULT_SAMPLE_RATE,
+    ConnectionMetadata,
+    ErrorMessage,
+    Interrupt,
+    TextInput,
+    TTSChunk,
+)
 from .client.scrub import Scrubber, secrets_in_url
+from .conversation import (
+    DEFAULT_MAX_MESSAGES,
+    Change,
+    Conversation,
+    Direction,
+    FrontEndProblem,
+    FrontEndProblemCleared,
+    LatencyRecord,
+    Message,
+    OutgoingAudio,
+    PlaybackProgress,
+    PlaybackStarted,
+    PlaybackStats,
+    PlayChunk,
+    PlayerAttached,
+    PlayerDetached,
+    SessionStats,
+    SessionStopped,
+    StateChanged,
+    StopPlayback,
+    direction_of,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -60,14 +91,12 @@ __all__ = ["STATES", "OutgoingAudio", "SessionError", "VoiceSession"]
 logger = logging.getLogger(__name__)
 
 
-Direction = Literal["in", "out"]
 EventListener = Callable[[Direction, object, float], None]
 ChunkSink = Callable[[TTSChunk], None]
 StopSink = Callable[[str], None]
 
 _STATS_INTERVAL = 1.0
 """Seconds between ``stats`` refreshes: each one is a widget sync (a comm message to the page)."""
-_VOICED_DBFS = -45.0
 
 
 class VoiceSession(HasTraits):
@@ -94,7 +123,7 @@ class VoiceSession(HasTraits):
     assistant_text = Unicode("")
     """Streaming text of the current (latest) assistant turn."""
     # No per-element trait: validating every dict on each republish made long sessions slow.
-    messages: List[dict[str, Any]] = List()
+    messages: List[Message] = List()
     """``{id, role, text, is_final, confidence, emotions, start, end, interrupted, heard_text,
     generation_id, words}`` dicts, oldest first (``start``/``end`` on the session clock).
 
@@ -108,12 +137,12 @@ class VoiceSession(HasTraits):
     is_user_speaking = Bool(False)
     is_assistant_speaking = Bool(False)
     last_error = Unicode("")
-    stats = Dict()
+    stats: Dict[str, Any] = Dict()
     """Counters (refreshed once a second): frames_sent, frames_dropped, bytes_sent,
     messages_sent, messages_received, reconnects, protocol_errors, playback_underruns,
     queued_ms, tts_chunks, tts_seconds, late_chunks_dropped, latencies."""
     is_emulator = Bool(False)
-    latency: List[dict[str, Any]] = List()
+    latency: List[LatencyRecord] = List()
     """Per-turn records: ``user_speech_end``, ``final_transcript``, ``first_text``,
     ``first_tts_chunk``, ``first_played`` (session-clock seconds, ``None`` when not reached)."""
     max_messages = Int(DEFAULT_MAX_MESSAGES, allow_none=True)
@@ -155,17 +184,14 @@ class VoiceSession(HasTraits):
         self._sinks: list[tuple[ChunkSink, StopSink]] = []
         self._pending_texts: deque[str] = deque(maxlen=100)
         self._held_audio = HeldAudio()
-        self._player_blocked: set[str] = set()
-        self._at: float | None = None
-        self._last_voiced: float | None = None
         self._book = StatsBook()
-        self._transcript = Transcript(self.max_messages)
-        self._playback = PlaybackTracker()
-        self._latency = LatencyTracker()
-        self._alerts = Alerts(self)
+        self._conversation = Conversation(max_messages=self.max_messages)
+        self._deadline_timer: asyncio.TimerHandle | None = None
+        self._armed: float | None = None
+        self._applying = 0
+        self._alerts = Alerts(self._show_error, lambda: self.last_error, self._scrub)
         self._scrubber_key: tuple[str | None, ...] = ()
         self._scrubber = Scrubber()
-        self._events = EventHandlers(self)
         if autostart:
             self.start()
 
@@ -183,8 +209,10 @@ class VoiceSession(HasTraits):
         """Session clock: seconds since the session was created (monotonic)."""
         return time.monotonic() - self._t0
 
-    def _now(self) -> float:
-        return self._at if self._at is not None else self.clock
+    @property
+    def conversation(self) -> Conversation:
+        """The conversation model this session feeds (read it, do not feed it)."""
+        return self._conversation
 
     @property
     def client(self) -> NextEVIClient | None:
@@ -242,21 +270,16 @@ class VoiceSession(HasTraits):
                 if alerts is not None and alerts.failed:
                     alerts.sync_ok(name)
 
-    def _publish_messages(self) -> None:
-        self._set(messages=self._transcript.items)
-
-    def _publish_latency(self) -> None:
-        self._set(latency=self._latency.snapshot())
+    def _show_error(self, text: str) -> None:
+        self._set(last_error=text)
 
     @observe("max_messages")
     def _on_max_messages(self, change: dict[str, Any]) -> None:
-        # Also fires for a constructor keyword, before the transcript exists (it reads the trait).
-        transcript: Transcript | None = getattr(self, "_transcript", None)
-        if transcript is None:
-            return
-        transcript.max_messages = change["new"]
-        if transcript.trim():
-            self._publish_messages()
+        # Also fires for a constructor keyword, before the conversation exists (it reads the
+        # trait).
+        conversation: Conversation | None = getattr(self, "_conversation", None)
+        if conversation is not None:
+            self._apply(conversation.set_max_messages(change["new"]))
 
     def _off_loop(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
         """Re-schedule a call made from a foreign thread onto the loop thread."""
@@ -344,7 +367,7 @@ class VoiceSession(HasTraits):
         messages (microphone audio, playback reports): Jupyter delivers those only after the
         cell finishes, so the cell would wait for something it is blocking.
         """
-        await wait_for_condition(self, predicate_or_state, timeout)
+        await wait_for_condition(self, predicate_or_state, timeout, lambda: self._task)
 
     # ------------------------------------------------------------------ sending
 
@@ -376,7 +399,9 @@ class VoiceSession(HasTraits):
                 logger.debug("send_audio_nowait failed", exc_info=True)
         if not sent:
             self._book.frames_dropped += 1
-        self._note_outgoing(data, seq=seq, t_capture=t_capture, dropped=not sent)
+        # One record per frame: its level is computed once and reused by the conversation
+        # and the listeners (the emotion timeline needs it too).
+        self._feed(OutgoingAudio(data, DEFAULT_SAMPLE_RATE, seq, t_capture, not sent), "out")
 
     @staticmethod
     def _pcm_bytes(pcm: bytes | bytearray | memoryview | np.ndarray[Any, Any]) -> bytes:
@@ -385,18 +410,6 @@ class VoiceSession(HasTraits):
         from .client.audio import to_pcm16
 
         return to_pcm16(pcm)
-
-    def _note_outgoing(
-        self, data: bytes, *, seq: int | None, t_capture: float | None, dropped: bool
-    ) -> None:
-        now = self._now()
-        # One record per frame: its level is computed once, here, and reused by listeners
-        # (the emotion timeline needs it too).
-        record = OutgoingAudio(data, DEFAULT_SAMPLE_RATE, seq, t_capture, dropped)
-        if record.level_dbfs > _VOICED_DBFS:
-            self._last_voiced = now
-        if self._listeners:
-            self._emit("out", record, now)
 
     async def send_file(
         self,
@@ -414,7 +427,12 @@ class VoiceSession(HasTraits):
         for the connection first (start the session before calling this).
         """
         return await stream_file(
-            self, path, realtime=realtime, chunk_ms=chunk_ms, trailing_silence=trailing_silence
+            self,
+            path,
+            started=self._task is not None,
+            realtime=realtime,
+            chunk_ms=chunk_ms,
+            trailing_silence=trailing_silence,
         )
 
     def say(self, text: str) -> None:
@@ -437,9 +455,7 @@ class VoiceSession(HasTraits):
         reply interrupted, and ask the server to stop generating."""
         if self._off_loop(self.interrupt):
             return
-        now = self._now()
-        self._events.replies.interrupt_current("user", now)
-        self._emit("out", Interrupt(), now)
+        self._feed(Interrupt(), "out")
         client = self._client
         if client is not None and self.state == "connected":
             self._spawn(client.interrupt(), "interrupt")
@@ -514,10 +530,12 @@ class VoiceSession(HasTraits):
         function."""
         entry = (on_chunk, on_stop)
         self._sinks.append(entry)
+        self._feed(PlayerAttached(), "in")
 
         def unsubscribe() -> None:
             if entry in self._sinks:
                 self._sinks.remove(entry)
+                self._feed(PlayerDetached(), "in")
 
         return unsubscribe
 
@@ -544,8 +562,9 @@ class VoiceSession(HasTraits):
         (``flushed`` when the rest was discarded)."""
         if self._off_loop(self.report_playback, chunk_id, played_samples, total_samples, flushed):
             return
-        self._events.replies.on_playback_report(
-            chunk_id, int(played_samples), int(total_samples), bool(flushed), self._now()
+        self._feed(
+            PlaybackProgress(chunk_id, int(played_samples), int(total_samples), bool(flushed)),
+            "in",
         )
 
     def report_playback_started(self, chunk_id: str, t_scheduled_ms: float) -> None:
@@ -555,15 +574,13 @@ class VoiceSession(HasTraits):
         if self._off_loop(self.report_playback_started, chunk_id, t_scheduled_ms):
             return
         at = self.clock + (float(t_scheduled_ms) / 1000.0 - time.time())
-        self._events.replies.on_playback_started(chunk_id, at)
+        self._feed(PlaybackStarted(chunk_id, at), "in")
 
     def report_playback_stats(self, underruns: int, queued_ms: float) -> None:
         """The player's underrun counter and queued audio (ms)."""
         if self._off_loop(self.report_playback_stats, underruns, queued_ms):
             return
-        self._book.playback_underruns = int(underruns)
-        self._book.queued_ms = float(queued_ms)
-        self._events.replies.on_queue_level(float(queued_ms), self._now())
+        self._feed(PlaybackStats(int(underruns), float(queued_ms)), "in")
 
     def report_client_error(self, code: str, message: str) -> None:
         """A front-end problem (mic denied, insecure origin...) shown in ``last_error``. A
@@ -572,24 +589,23 @@ class VoiceSession(HasTraits):
         assistant as audible until :meth:`clear_client_error`."""
         if self._off_loop(self.report_client_error, code, message):
             return
-        self._alerts.show("client", self._scrub(f"{code}: {message}"[:2000]))
-        if code in PLAYBACK_BLOCKING_CODES:
-            self._player_blocked.add(code)
-            self._events.replies.on_player_blocked()
+        text = self._scrub(f"{code}: {message}"[:2000])
+        self._alerts.show("client", text)
+        self._feed(FrontEndProblem(code, text[len(code) + 2 :]), "in")
 
     def clear_client_error(self, code: str) -> None:
         """The front end's problem ``code`` is gone: drop it from ``last_error`` (when it is
         still the alert shown) and, for a playback problem, count on the player again."""
         if self._off_loop(self.clear_client_error, code):
             return
-        self._player_blocked.discard(code)
+        self._feed(FrontEndProblemCleared(code), "in")
         if self._alerts.cause == "client" and self.last_error.startswith(f"{code}: "):
             self._alerts.clear("client")
 
     @property
     def player_blocked(self) -> bool:
         """True while a front end reports that it cannot play the assistant's voice."""
-        return bool(self._player_blocked)
+        return self._conversation.player_blocked
 
     # ------------------------------------------------------------------ events
 
@@ -601,25 +617,122 @@ class VoiceSession(HasTraits):
         them updates the transcript without sending anything). ``at`` (session-clock seconds)
         overrides the time of the event, for replay.
         """
-        previous, self._at = self._at, at
+        self._feed(event, direction_of(event), at)
+        match event:
+            case Connected(connection_id=connection_id) | Reconnected(connection_id=connection_id):
+                self._on_connected(connection_id)
+            case Reconnecting():
+                self._set(state="reconnecting")
+            case Disconnected():
+                self._on_disconnected(event)
+            case ProtocolError(detail=detail):
+                self._alerts.show("connection", f"Protocol error: {detail}")
+                self._refresh_stats()
+            case ErrorMessage(error_code=code, error_message=message):
+                # Server text reaches here scrubbed by the client (the one choke point for
+                # network text), so it is shown as it is.
+                self._alerts.show("connection", f"{code}: {message}")
+            case ConnectionMetadata(connection_id=connection_id) if connection_id:
+                self._set(connection_id=connection_id)
+
+    # ------------------------------------------------------------------ the conversation
+
+    def _feed(self, event: object, direction: Direction, at: float | None = None) -> None:
+        """Hand ``event`` to the listeners and the conversation at one time (the same time a
+        recorder stores, so a replay is the same fold), apply the changes, re-arm the
+        conversation's deadline."""
+        conversation = self._conversation
+        t = self.clock if at is None else at
+        if t < conversation.now:
+            t = conversation.now
+        if self._listeners:
+            self._emit(direction, event, t)
+        changes = conversation.feed(event, t)
+        if changes:
+            self._apply(changes)
+        if conversation.deadline != self._armed:
+            self._arm()
+
+    def _apply(self, changes: list[Change]) -> None:
+        conversation = self._conversation
+        self._applying += 1
+        serial = self._applying
+        for change in changes:
+            match change:
+                case StateChanged(name=name, value=value):
+                    if serial != self._applying:
+                        # A player called back meanwhile and newer changes were applied:
+                        # what is current now, not this older value.
+                        value = getattr(conversation, name)
+                    self._set(**{name: value})
+                case PlayChunk(chunk=chunk):
+                    self._sink_chunk(chunk)
+                case StopPlayback(reason=reason):
+                    self._sink_stop(reason)
+
+    def _arm(self) -> None:
+        """Schedule the conversation's next deadline on the loop (none without a running loop:
+        an offline fold runs deadlines at the next event)."""
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
+        self._armed = None
+        deadline = self._conversation.deadline
+        if deadline is None:
+            return
         try:
-            now = self._now()
-            outgoing = isinstance(event, (ClientMessage, OutgoingAudio))
-            self._emit("out" if outgoing else "in", event, now)
-            if isinstance(event, OutgoingAudio):
-                if at is not None and event.level_dbfs > _VOICED_DBFS:
-                    self._last_voiced = now
-                return
-            self._events.dispatch(event, now)
-        finally:
-            self._at = previous
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._armed = deadline
+        self._deadline_timer = loop.call_at(loop.time() + (deadline - self.clock), self._due)
+
+    def _due(self) -> None:
+        self._deadline_timer = None
+        self._armed = None
+        changes = self._conversation.advance(max(self.clock, self._conversation.now))
+        if changes:
+            self._apply(changes)
+        self._arm()
+
+    # ------------------------------------------------------------------ connection
+
+    def _on_connected(self, connection_id: str | None) -> None:
+        self._flush_held_audio()  # speech captured while connecting goes first, in order
+        self._set(state="connected")
+        # A new connection is up: alerts about the previous one no longer apply.
+        self._alerts.clear("connection", "send")
+        if connection_id:
+            self._set(connection_id=connection_id)
+        self._flush_pending_texts()
+        self._refresh_stats()
+
+    def _on_disconnected(self, event: Disconnected) -> None:
+        error = event.error
+        if error is None and event.code is not None and 4000 <= event.code < 5000:
+            error = ConnectionClosedError(event.code, event.reason)
+        if error is not None:
+            self._on_failure(error)
+        elif self.state != "error":
+            self._set(state="disconnected")
+
+    def _on_failure(self, error: BaseException) -> None:
+        text = self._scrub(describe_error(error))
+        logger.warning("NextEVI session stopped: %s", text)
+        self._alerts.show("stopped", text)
+        self._set(state="error")
+
+    def _on_stopped(self) -> None:
+        self._feed(SessionStopped(), "in")
+        if self.state != "error":
+            self._set(state="disconnected")
 
     # ------------------------------------------------------------------ stats
 
     def _refresh_stats(self) -> None:
-        stats = self._book.build(self._client, self._latency.summary())
+        conversation = self._conversation
+        stats: SessionStats = self._book.build(
+            self._client, conversation.counters, conversation.latency_summary()
+        )
         if stats != self.stats:
             self._set(stats=stats)
-
-    def _replace_chunk_id(self, chunk: TTSChunk, chunk_id: str) -> TTSChunk:
-        return chunk if chunk.chunk_id == chunk_id else replace(chunk, chunk_id=chunk_id)

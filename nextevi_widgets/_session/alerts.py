@@ -14,10 +14,8 @@ Causes:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    from ..session import VoiceSession
+from collections.abc import Callable
+from typing import Literal
 
 __all__ = ["Alerts", "Cause"]
 
@@ -31,22 +29,31 @@ _MAX_SYNC_TEXT = 500
 class Alerts:
     """The session's one visible alert (``last_error``) and its cause."""
 
-    def __init__(self, session: VoiceSession) -> None:
-        self.s = session
+    def __init__(
+        self,
+        publish: Callable[[str], None],
+        shown: Callable[[], str],
+        scrub: Callable[[str], str],
+    ) -> None:
+        """``publish(text)`` sets ``last_error``; ``shown()`` reads it; ``scrub`` removes
+        credentials from text the session writes itself."""
+        self._publish = publish
+        self._shown = shown
+        self._scrub = scrub
         self.cause: Cause | None = None
         self.failed: set[str] = set()
         """Traits whose last update raised in an observer."""
 
     def show(self, cause: Cause, text: str) -> None:
         self.cause = cause
-        self.s._set(last_error=text)
+        self._publish(text)
 
     def clear(self, *causes: Cause) -> None:
         """Clear the alert when it is there for one of ``causes``."""
         if self.cause in causes:
             self.cause = None
-            if self.s.last_error:
-                self.s._set(last_error="")
+            if self._shown():
+                self._publish("")
 
     def reset(self) -> None:
         self.cause = None
@@ -57,7 +64,7 @@ class Alerts:
         self.failed.add(name)
         if name == "last_error":
             return  # showing it would fail the same way
-        detail = self.s._scrub(f"{type(exc).__name__}: {exc}")[:_MAX_SYNC_TEXT]
+        detail = self._scrub(f"{type(exc).__name__}: {exc}")[:_MAX_SYNC_TEXT]
         self.show("sync", f"Could not update {name}: {detail}")
 
     def sync_ok(self, name: str) -> None:

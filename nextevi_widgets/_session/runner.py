@@ -45,7 +45,7 @@ async def run_session(session: VoiceSession) -> None:
         )
         session._client = client
         await client.connect()
-        session._events.on_connected(client.connection_id)
+        session._on_connected(client.connection_id)
         await _fold_events(session, client)
     except asyncio.CancelledError:
         raise
@@ -54,7 +54,7 @@ async def run_session(session: VoiceSession) -> None:
             # What the server said before the failure (e.g. an error message right before an
             # authentication close) was received: show it rather than lose it.
             await _fold_events(session, client)
-        session._events.on_failure(exc)
+        session._on_failure(exc)
     finally:
         ticker.cancel()
         session._drop_held_audio()
@@ -65,7 +65,7 @@ async def run_session(session: VoiceSession) -> None:
                 await client.close()
             except Exception:
                 logger.debug("client close failed", exc_info=True)
-        session._events.on_stopped()
+        session._on_stopped()
         backend_, session._backend = session._backend, None
         if backend_ is not None:
             try:

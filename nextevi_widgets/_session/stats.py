@@ -1,9 +1,13 @@
 """The session's ``stats`` dict: the client's counters (summed over reconnecting clients and
-restarts) plus what only the session sees (player telemetry, TTS received, late chunks)."""
+restarts), the frames the session itself could not send, and what its conversation counted
+(player telemetry, TTS received, late chunks)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..conversation import Counters, LatencySummary, SessionStats
 
 __all__ = ["CLIENT_STAT_KEYS", "StatsBook", "client_counters"]
 
@@ -37,11 +41,6 @@ class StatsBook:
     def __init__(self) -> None:
         self.frames_dropped = 0
         """Frames the session could not hand to a client (not connected)."""
-        self.playback_underruns = 0
-        self.queued_ms = 0.0
-        self.tts_chunks = 0
-        self.tts_seconds = 0.0
-        self.late_chunks_dropped = 0
         self._finished: dict[str, int] = dict.fromkeys(CLIENT_STAT_KEYS, 0)
 
     def fold(self, client: Any) -> None:
@@ -49,16 +48,21 @@ class StatsBook:
         for key, value in client_counters(client).items():
             self._finished[key] += value
 
-    def build(self, client: Any, latencies: dict[str, Any]) -> dict[str, Any]:
+    def build(self, client: Any, counters: Counters, latencies: LatencySummary) -> SessionStats:
         live = client_counters(client)
-        stats: dict[str, Any] = {
-            key: self._finished[key] + live.get(key, 0) for key in CLIENT_STAT_KEYS
+        total = {key: self._finished[key] + live.get(key, 0) for key in CLIENT_STAT_KEYS}
+        return {
+            "frames_sent": total["frames_sent"],
+            "frames_dropped": total["frames_dropped"] + self.frames_dropped,
+            "bytes_sent": total["bytes_sent"],
+            "messages_sent": total["messages_sent"],
+            "messages_received": total["messages_received"],
+            "reconnects": total["reconnects"],
+            "protocol_errors": total["protocol_errors"],
+            "playback_underruns": counters.playback_underruns,
+            "queued_ms": round(counters.queued_ms, 1),
+            "tts_chunks": counters.tts_chunks,
+            "tts_seconds": round(counters.tts_seconds, 3),
+            "late_chunks_dropped": counters.late_chunks_dropped,
+            "latencies": latencies,
         }
-        stats["frames_dropped"] += self.frames_dropped
-        stats["playback_underruns"] = self.playback_underruns
-        stats["queued_ms"] = round(self.queued_ms, 1)
-        stats["tts_chunks"] = self.tts_chunks
-        stats["tts_seconds"] = round(self.tts_seconds, 3)
-        stats["late_chunks_dropped"] = self.late_chunks_dropped
-        stats["latencies"] = latencies
-        return stats

@@ -4,14 +4,29 @@ connection takes it."""
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..client.messages import DEFAULT_SAMPLE_RATE
 from .stats import client_counters
 from .waiting import SessionError
 
 if TYPE_CHECKING:
-    from ..session import VoiceSession
+    from ..client.client import NextEVIClient
+
+
+class Microphone(Protocol):
+    """What streaming a file needs of a session."""
+
+    @property
+    def state(self) -> str: ...
+
+    @property
+    def client(self) -> NextEVIClient | None: ...
+
+    async def wait_until(self, predicate_or_state: str, timeout: float | None = ...) -> None: ...
+
+    def send_audio(self, pcm: bytes) -> None: ...
+
 
 __all__ = ["stream_file"]
 
@@ -22,9 +37,10 @@ AHEAD_FRAMES = 25
 
 
 async def stream_file(
-    session: VoiceSession,
+    session: Microphone,
     path: str,
     *,
+    started: bool,
     realtime: bool,
     chunk_ms: int,
     trailing_silence: float,
@@ -34,13 +50,13 @@ async def stream_file(
 
     pcm = await asyncio.to_thread(read_wav_as_pcm16, path, target_rate=DEFAULT_SAMPLE_RATE)
     pcm += bytes(2 * round(DEFAULT_SAMPLE_RATE * max(0.0, trailing_silence)))
-    if session._task is None:
+    if not started:
         raise SessionError("start() the session before send_file()")
     await session.wait_until("connected", timeout=CONNECT_WAIT)
     loop = asyncio.get_running_loop()
     step = chunk_ms / 1000.0
     origin = loop.time()
-    client = session._client
+    client = session.client
     base = client_counters(client).get("frames_sent", 0)
     for index, frame in enumerate(iter_frames(pcm, frame_ms=chunk_ms, rate=DEFAULT_SAMPLE_RATE)):
         if realtime:
@@ -52,13 +68,13 @@ async def stream_file(
             # frames queued so a long file is not dropped in bulk. The client exposes a
             # counter, not an event, hence the short polling sleep.
             while (  # noqa: ASYNC110
-                session._client is client
+                session.client is client
                 and client is not None
                 and session.state in ("connected", "reconnecting")
                 and index - (client_counters(client).get("frames_sent", 0) - base) > AHEAD_FRAMES
             ):
                 await asyncio.sleep(0.005)
-            if session._client is None:
+            if session.client is None:
                 raise SessionError(f"the connection closed while sending {path}")
         session.send_audio(frame)
     return len(pcm) / 2 / DEFAULT_SAMPLE_RATE

@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from ..session import VoiceSession
+from typing import Any, Protocol, TypeVar
 
 __all__ = ["STATES", "SessionError", "wait_for_condition"]
 
@@ -20,20 +17,36 @@ class SessionError(RuntimeError):
     """The session stopped or failed while something was waiting on it."""
 
 
+class Watched(Protocol):
+    """What waiting reads of a session: its state, its alert and trait notifications."""
+
+    state: Any
+    last_error: Any
+
+    def observe(self, handler: Callable[[Any], None]) -> None: ...
+
+    def unobserve(self, handler: Callable[[Any], None]) -> None: ...
+
+
+S = TypeVar("S", bound=Watched)
+
+
 async def wait_for_condition(
-    session: VoiceSession,
-    predicate_or_state: str | Callable[[VoiceSession], bool],
+    session: S,
+    predicate_or_state: str | Callable[[S], bool],
     timeout: float | None,
+    runner: Callable[[], asyncio.Task[None] | None],
 ) -> None:
     """See :meth:`VoiceSession.wait_until`. Re-checks on every trait change and at least
-    four times a second (for conditions that are not traits)."""
-    predicate: Callable[[VoiceSession], bool]
+    four times a second (for conditions that are not traits). ``runner()`` is the session's
+    background task (None before it starts)."""
+    predicate: Callable[[S], bool]
     if isinstance(predicate_or_state, str):
         target = predicate_or_state
         if target not in STATES:
             raise ValueError(f"unknown state {target!r}; one of {STATES}")
 
-        def predicate(s: VoiceSession) -> bool:
+        def predicate(s: S) -> bool:
             return bool(s.state == target)
 
         description = f"state {target!r}"
@@ -56,7 +69,7 @@ async def wait_for_condition(
             if target not in ("error", "disconnected"):
                 if session.state == "error":
                     raise SessionError(session.last_error or "the session failed")
-                task = session._task
+                task = runner()
                 if task is not None and task.done():
                     detail = f": {session.last_error}" if session.last_error else ""
                     raise SessionError(

@@ -7,10 +7,11 @@ listed here (credentials, URLs, raw wire payloads) never leaves the kernel.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..client.scrub import comm_safe
+from ..conversation import Message
 
 __all__ = [
     "MAX_TEXT",
@@ -28,8 +29,6 @@ MAX_UI_EMOTIONS = 8
 MAX_TEXT = 4000
 """Characters of any one text the widget syncs (a message, the interim words, the streaming
 reply, the error); longer text is cut and ends with "…"."""
-
-_MESSAGE_TEXT_KEYS = ("text", "content", "transcript")
 
 
 def _get(obj: Any, key: str, default: Any = None) -> Any:
@@ -55,33 +54,27 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def ui_messages(messages: Any) -> list[dict[str, Any]]:
+def ui_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     """The newest ``MAX_UI_MESSAGES`` transcript entries as ``{role, text, interrupted,
-    heard_text, id}`` dicts. Accepts dicts or objects with those attributes.
+    heard_text, id}`` dicts.
 
     Entries still streaming (``is_final`` false and not interrupted) are left out: the view
     shows them from ``interim_transcript``/``assistant_text``, which the session updates on
     every delta while ``messages`` only changes at message boundaries."""
-    if not messages:
-        return []
     out: list[dict[str, Any]] = []
     for message in list(messages)[-MAX_UI_MESSAGES:]:
-        if not _get(message, "is_final", True) and not _get(message, "interrupted", False):
+        if not message["is_final"] and not message["interrupted"]:
             continue
-        text: Any = None
-        for key in _MESSAGE_TEXT_KEYS:
-            text = _get(message, key)
-            if text is not None:
-                break
-        heard = _get(message, "heard_text")
-        entry: dict[str, Any] = {
-            "id": ui_text(_get(message, "id") or _get(message, "message_id") or ""),
-            "role": ui_text(_get(message, "role", "assistant")),
-            "text": ui_text(text),
-            "interrupted": bool(_get(message, "interrupted", False)),
-            "heard_text": None if heard is None else ui_text(heard),
-        }
-        out.append(entry)
+        heard = message["heard_text"]
+        out.append(
+            {
+                "id": ui_text(message["id"]),
+                "role": ui_text(message["role"]),
+                "text": ui_text(message["text"]),
+                "interrupted": bool(message["interrupted"]),
+                "heard_text": None if heard is None else ui_text(heard),
+            }
+        )
     return out
 
 

@@ -4,7 +4,10 @@ Server and client messages keep their wire form (flat dialect), read back with t
 parsers in :mod:`nextevi_widgets.client.messages`. Audio never goes into the JSON: a
 ``tts_chunk`` line keeps its metadata (ids, ``sample_rate``, ``num_samples``) and where its
 audio sits in the WAV's right channel (``wav_offset``, ``wav_samples``, 24 kHz frames); an
-``audio`` line (microphone frame) does the same for the left channel.
+``audio`` line (microphone frame) does the same for the left channel and keeps the frame's
+``level`` (dBFS, since format 2), so a replay sees the level the live session saw. Local
+events (the player's reports, front-end problems, a player attached...) are written under
+their ``kind`` with their fields (format 2).
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from ..client.messages import (
     parse_client_message,
     parse_server_message,
 )
-from ..session import OutgoingAudio
+from ..conversation import LocalEvent, OutgoingAudio
+from ..conversation.events import LOCAL_EVENTS
 
 __all__ = ["decode_event", "encode_event"]
 
@@ -65,10 +69,13 @@ def encode_event(event: object, placement: Mapping[str, int] | None = None) -> d
             "seq": event.seq,
             "t_capture": event.t_capture,
             "dropped": event.dropped,
+            "level": event.level_dbfs,
             "sample_rate": event.sample_rate,
             "num_samples": event.num_samples,
             **where,
         }
+    if isinstance(event, LocalEvent):
+        return {"type": event.kind, **dataclasses.asdict(event)}
     if isinstance(event, (ServerMessage, ClientMessage)):
         wire = dict(event.to_wire("flat"))
         wire.pop("data", None)
@@ -108,7 +115,15 @@ def decode_event(
             line.get("seq"),
             line.get("t_capture"),
             bool(line.get("dropped")),
+            _level(line.get("level")),
         )
+    local = LOCAL_EVENTS.get(kind) if isinstance(kind, str) else None
+    if local is not None:
+        names = {f.name for f in dataclasses.fields(local)}
+        try:
+            return local(**{k: v for k, v in line.items() if k in names})
+        except TypeError:
+            return None  # a line missing a field: not replayable
     if isinstance(kind, str) and kind in _LIFECYCLE:
         cls = _LIFECYCLE[kind]
         names = {f.name for f in dataclasses.fields(cls)} - {"at", "error"}
@@ -116,6 +131,10 @@ def decode_event(
     if kind == "unrecorded" or not isinstance(kind, str):
         return None
     return parse_client_message(line) if direction == "out" else parse_server_message(line)
+
+
+def _level(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _pcm(

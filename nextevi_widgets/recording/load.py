@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from ..conversation import Conversation, LatencyRecord, Message
 from .codec import decode_event
 from .recorder import recording_paths
 from .wav import read_wav
@@ -117,10 +118,39 @@ class Recording:
         last = self._end if self._end is not None else max((e.t for e in self.events), default=0)
         return max(last - self.t0, len(self.audio) / self.sample_rate)
 
+    @property
+    def version(self) -> int:
+        """The recording format (1 for files written before the player's reports were)."""
+        version = self.header.get("version", 1)
+        return version if isinstance(version, int) else 1
+
+    @property
+    def end(self) -> float | None:
+        """Session-clock time the live conversation had reached when recording stopped (None
+        for a truncated recording)."""
+        return self._end
+
+    @cached_property
+    def conversation(self) -> Conversation:
+        """The conversation rebuilt from the events: each fed at its recorded time, then
+        advanced to the recording's end, exactly as the live session did. (A format-1 file
+        has no player reports: its assistant audio counts as played out unreported.)"""
+        max_messages = self.header.get("max_messages", 1000)
+        conversation = Conversation(
+            max_messages=max_messages if isinstance(max_messages, int) else None
+        )
+        for item in self.events:
+            if item.event is not None:
+                conversation.feed(item.event, item.t)
+        if self._end is not None:
+            conversation.advance(self._end)
+        return conversation
+
     @cached_property
     def session(self) -> VoiceSession:
-        """An offline :class:`VoiceSession` that was fed every event at its recorded time:
-        the transcript, emotions and latency exactly as the live session built them."""
+        """An offline :class:`VoiceSession` that was fed every event at its recorded time
+        (for code that wants the traits; :attr:`conversation` is the same fold without
+        one)."""
         from ..session import VoiceSession
 
         session = VoiceSession(emulator=False)
@@ -130,14 +160,14 @@ class Recording:
         return session
 
     @property
-    def transcript(self) -> list[dict[str, Any]]:
+    def transcript(self) -> list[Message]:
         """The messages (``session.messages`` form) rebuilt from the events."""
-        return list(self.session.messages)
+        return list(self.conversation.messages)
 
     @property
-    def latency(self) -> list[dict[str, Any]]:
+    def latency(self) -> list[LatencyRecord]:
         """Per-turn latency records (``session.latency`` form) rebuilt from the events."""
-        return list(self.session.latency)
+        return list(self.conversation.latency)
 
     @cached_property
     def timeline(self) -> EmotionTimeline:

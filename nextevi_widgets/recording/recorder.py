@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from ..client.events import Disconnected
 from ..client.messages import DEFAULT_SAMPLE_RATE, Interrupt, Interruption, TTSChunk
-from ..session import OutgoingAudio
+from ..conversation import OutgoingAudio
 from ..timeline.feed import PlayoutEstimate
 from .codec import encode_event
 from .wav import IncrementalWav
@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT_VERSION", "Recorder", "recording_paths"]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: every event of the conversation's stream (player reports, front-end problems, players
+attached, the session stopped) and each microphone frame's level; ``end`` is the time the
+session's conversation had reached when the recorder closed. Version 1 files still load."""
 _COMMIT_LAG = 0.5
 """Seconds of audio kept unwritten behind the newest event: a microphone frame is placed
 just before the moment it is reported."""
@@ -103,6 +106,7 @@ class Recorder:
         self._assistant = _Track()
         self._playout = PlayoutEstimate()
         self._unsubscribe: Callable[[], None] | None = None
+        self._reached: Callable[[], float] | None = None
         self._wav = IncrementalWav(self.wav_path, self.rate, 2)
         self._jsonl: TextIO = open(self.jsonl_path, "w", encoding="utf-8")  # noqa: SIM115
         header = {
@@ -121,8 +125,16 @@ class Recorder:
     def attach(cls, session: VoiceSession | Any, path: str | Path) -> Recorder:
         """Start recording ``session`` (or a ``VoiceChat``'s session) now."""
         session = getattr(session, "session", session)
-        meta = {"connection_id": getattr(session, "connection_id", None)}
+        meta = {
+            "connection_id": getattr(session, "connection_id", None),
+            "max_messages": getattr(session, "max_messages", None),
+        }
         recorder = cls(path, t0=float(session.clock), meta=meta)
+        conversation = getattr(session, "conversation", None)
+        if conversation is not None:
+            # How far the session's conversation has run its deadlines: a replay advances
+            # to the same time, so it ends in the same state.
+            recorder._reached = lambda: float(conversation.now)
         recorder._unsubscribe = session.on_event(recorder.record)
         return recorder
 
@@ -188,9 +200,10 @@ class Recorder:
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        end = self._last_t if self._reached is None else max(self._last_t, self._reached())
         self._commit(max(self._user.end, self._assistant.end, self._frame(self._last_t)))
         self._wav.close()
-        self._line({"end": self._last_t, "events": self.events})
+        self._line({"end": end, "events": self.events})
         self._jsonl.close()
         self.closed = True
 

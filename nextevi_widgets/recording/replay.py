@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from ..conversation import Conversation
 from ..timeline.core import EmotionTimeline
 from ..timeline.feed import TimelineFeeder
 from ..timeline.latency import latency_table
@@ -23,6 +24,12 @@ def _deliver_to(target: Any, first: float) -> Deliver:
     """How to hand one event to ``target``; sessions get times shifted onto their clock."""
     if isinstance(target, EmotionTimeline):
         return TimelineFeeder(target)
+    if isinstance(target, Conversation):
+
+        def feed(_direction: str, event: object, t: float) -> None:
+            target.feed(event, t)
+
+        return feed
     session = getattr(target, "session", None)
     if session is None and hasattr(target, "handle_event"):
         session = target
@@ -38,7 +45,8 @@ def _deliver_to(target: Any, first: float) -> Deliver:
     if isinstance(timeline, EmotionTimeline):
         return TimelineFeeder(timeline)
     raise TypeError(
-        "replay target must be a VoiceSession, VoiceChat, EmotionPlot or EmotionTimeline"
+        "replay target must be a VoiceSession, VoiceChat, EmotionPlot, EmotionTimeline or "
+        "Conversation"
     )
 
 
@@ -49,7 +57,10 @@ def replay(recording: Recording | str | Path, target: Any, speed: float = 1.0) -
     Sessions (also a ``VoiceChat``'s, or an ``EmotionPlot``'s) get every event through
     ``handle_event`` at its recorded session-clock time, so turns, emotions and latency come
     out as recorded; a ``VoiceChat`` also plays the assistant's audio. A plot or timeline
-    without a session is fed directly. ``speed`` scales the waits between events
+    without a session is fed directly, and so is a
+    :class:`~nextevi_widgets.conversation.Conversation` (its deadlines run as later events
+    arrive; call ``advance`` for the rest, or use ``Recording.conversation`` for the whole
+    fold at once). ``speed`` scales the waits between events
     (``float("inf")``: no waiting; the session's own timers, such as the end of the
     assistant's speech, then settle later in real time).
     """

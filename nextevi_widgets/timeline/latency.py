@@ -4,16 +4,19 @@ first TTS chunk -> first sample played, in milliseconds relative to the end of s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._frames import require_pandas
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+    from ..conversation import LatencyRecord
+    from ..conversation.latency import Stage
+
 __all__ = ["LATENCY_COLUMNS", "latency_table", "plot_latency"]
 
-_STAGES = (
+_STAGES: tuple[tuple[Stage, str, str], ...] = (
     ("final_transcript", "transcript_ms", "final transcript"),
     ("first_text", "first_text_ms", "first text"),
     ("first_tts_chunk", "first_tts_ms", "first TTS chunk"),
@@ -23,11 +26,11 @@ LATENCY_COLUMNS = ("turn", *(column for _, column, _ in _STAGES), "played_estima
 _COLORS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52")
 
 
-def _records(source: Any) -> list[Mapping[str, Any]]:
+def _records(source: Any) -> list[LatencyRecord]:
     records = getattr(source, "latency", source)
     if not isinstance(records, Iterable):
         raise TypeError("expected a VoiceSession, a Recording or a list of latency records")
-    return [r for r in records if isinstance(r, Mapping)]
+    return [cast("LatencyRecord", r) for r in records if isinstance(r, Mapping)]
 
 
 def latency_table(source: Any, *, as_frame: bool = False) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from traitlets import HasTraits, Unicode, link
 
-from nextevi_widgets._session.text import heard_prefix, merge_llm_text
 from nextevi_widgets.client.messages import (
     EmotionUpdate,
     ErrorMessage,
@@ -21,6 +20,7 @@ from nextevi_widgets.client.messages import (
     Word,
     normalize_emotions,
 )
+from nextevi_widgets.conversation.text import heard_prefix, merge_llm_text
 from nextevi_widgets.session import OutgoingAudio, VoiceSession
 
 TEXT = "one two three four five six seven eight"
@@ -284,7 +284,7 @@ def test_latency_snapshots_share_settled_records_and_match_the_tracker() -> None
         session.handle_event(
             TTSChunk(audio=pcm(0.2), chunk_id=f"c{turn}", generation_id=gen), at=t0 + 0.5
         )
-    records = session._latency.records
+    records = session.conversation.latency_book.records
     assert session.latency == records  # equal content...
     assert all(a is not b for a, b in zip(session.latency, records, strict=True))  # ...copies
     assert [r["turn"] for r in session.latency] == list(range(1, 9))

@@ -13,7 +13,13 @@ import pytest
 from timeline_support import reply_finished
 
 from nextevi_widgets.client.messages import Interruption, TTSChunk
-from nextevi_widgets.recording import Recorder, Recording, compare_recordings, replay
+from nextevi_widgets.recording import (
+    FORMAT_VERSION,
+    Recorder,
+    Recording,
+    compare_recordings,
+    replay,
+)
 from nextevi_widgets.recording.wav import IncrementalWav, read_wav
 from nextevi_widgets.session import VoiceSession
 from nextevi_widgets.timeline import EmotionTimeline
@@ -196,7 +202,7 @@ def test_unclosed_recorder_still_loads(tmp_path: Path) -> None:
     assert not rec.complete
     assert rec.timeline.values[:, 0].tolist() == [0.5, 0.7]
     header = json.loads((tmp_path / "live.jsonl").read_text().splitlines()[0])
-    assert header["version"] == 1
+    assert header["version"] == FORMAT_VERSION == 2
     assert header["wav"] == "live.wav"
     recorder.close()
     assert Recording.load(tmp_path / "live").complete

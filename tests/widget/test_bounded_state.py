@@ -145,14 +145,14 @@ def test_alerts_are_cleared_only_by_their_own_cause() -> None:
     session = chat.session
     session.handle_event(ProtocolError(detail="bad frame"))
     assert chat.last_error == "Protocol error: bad frame"
-    session._events.on_connected("c2")  # a new connection: the protocol error is gone
+    session._on_connected("c2")  # a new connection: the protocol error is gone
     assert chat.last_error == ""
     session.handle_event(ErrorMessage(error_code="E", error_message="server said no"))
     assert chat.last_error == "E: server said no"
-    session._events.on_connected("c3")
+    session._on_connected("c3")
     assert chat.last_error == ""
     # A front-end problem (the microphone) is not the connection's: a reconnect keeps it.
     session.report_client_error("mic_denied", "Permission denied")
-    session._events.on_connected("c4")
+    session._on_connected("c4")
     assert chat.last_error == "mic_denied: Permission denied"
     chat.close()

@@ -4,11 +4,17 @@ first TTS chunk -> first sample played. Times are session-clock seconds."""
 from __future__ import annotations
 
 import statistics
-from typing import Any
+from typing import Literal, cast
 
-__all__ = ["LATENCY_STAGES", "LatencyTracker"]
+from .state import LatencyRecord, LatencySummary
 
-LATENCY_STAGES = (
+__all__ = ["LATENCY_STAGES", "LatencyTracker", "Stage"]
+
+Stage = Literal[
+    "user_speech_end", "final_transcript", "first_text", "first_tts_chunk", "first_played"
+]
+
+LATENCY_STAGES: tuple[Stage, ...] = (
     "user_speech_end",
     "final_transcript",
     "first_text",
@@ -16,7 +22,7 @@ LATENCY_STAGES = (
     "first_played",
 )
 
-_SPANS = {
+_SPANS: dict[str, tuple[Stage, Stage]] = {
     "transcript_s": ("user_speech_end", "final_transcript"),
     "first_text_s": ("final_transcript", "first_text"),
     "first_audio_s": ("first_text", "first_tts_chunk"),
@@ -38,8 +44,8 @@ class LatencyTracker:
     """
 
     def __init__(self) -> None:
-        self.records: list[dict[str, Any]] = []
-        self._published: list[dict[str, Any]] = []
+        self.records: list[LatencyRecord] = []
+        self._published: list[LatencyRecord] = []
 
     def begin_turn(self, user_message_id: str, speech_end: float, final: float) -> None:
         self.records.append(
@@ -57,10 +63,9 @@ class LatencyTracker:
         )
         del self.records[:-_MAX_RECORDS]
 
-    def _for_generation(self, generation_id: str) -> dict[str, Any] | None:
+    def _for_generation(self, generation_id: str) -> LatencyRecord | None:
         if not self.records:
             return None
-        record: dict[str, Any]
         for record in reversed(self.records[-_MUTABLE_TAIL:]):
             if record["generation_id"] == generation_id:
                 return record
@@ -68,7 +73,7 @@ class LatencyTracker:
         # A reply belongs to the newest turn that has no reply yet.
         return last if last["generation_id"] is None else None
 
-    def mark(self, generation_id: str, stage: str, at: float, *, estimated: bool = False) -> bool:
+    def mark(self, generation_id: str, stage: Stage, at: float, *, estimated: bool = False) -> bool:
         """Set ``stage`` for the turn answered by ``generation_id`` unless already set (a
         measured ``first_played`` replaces an estimated one). Returns True when a record
         changed."""
@@ -76,7 +81,7 @@ class LatencyTracker:
         if record is None:
             return False
         replaces_estimate = (
-            stage == "first_played" and not estimated and record.get("played_estimated") is True
+            stage == "first_played" and not estimated and record["played_estimated"] is True
         )
         if record[stage] is not None and not replaces_estimate:
             return False
@@ -86,31 +91,32 @@ class LatencyTracker:
             record["played_estimated"] = estimated
         return True
 
-    def snapshot(self) -> list[dict[str, Any]]:
+    def snapshot(self) -> list[LatencyRecord]:
         """Copies of the records. Only the newest few can still change (``mark`` looks no
         further back), so older copies are shared with the previous snapshot: publishing
         stays cheap however long the session."""
         records, previous = self.records, self._published
         stable = max(0, len(records) - _MUTABLE_TAIL)
-        head: list[dict[str, Any]] | None = None
+        head: list[LatencyRecord] | None = None
         if stable and previous:
             offset = records[0]["turn"] - previous[0]["turn"]
             candidate = previous[offset : offset + stable] if offset >= 0 else []
             if len(candidate) == stable and candidate[-1]["turn"] == records[stable - 1]["turn"]:
                 head = candidate
         if head is None:
-            head = [dict(r) for r in records[:stable]]
-        self._published = head + [dict(r) for r in records[stable:]]
+            head = [cast(LatencyRecord, dict(r)) for r in records[:stable]]
+        self._published = head + [cast(LatencyRecord, dict(r)) for r in records[stable:]]
         return list(self._published)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> LatencySummary:
         """``{"turns", "last": {span: s}, "median": {span: s}}`` over completed spans."""
         spans: dict[str, list[float]] = {name: [] for name in _SPANS}
         last: dict[str, float] = {}
         for record in self.records:
             for name, (start, end) in _SPANS.items():
-                if record[start] is not None and record[end] is not None:
-                    value = round(float(record[end]) - float(record[start]), 4)
+                begun, ended = record[start], record[end]
+                if begun is not None and ended is not None:
+                    value = round(float(ended) - float(begun), 4)
                     spans[name].append(value)
                     if record is self.records[-1]:
                         last[name] = value

@@ -1,4 +1,4 @@
-"""The session's message list, updated copy-on-write.
+"""The conversation's message list, updated copy-on-write.
 
 Every change builds a new list and a new dict for the changed message (never mutating one
 already published), so assigning the result to a traitlets ``List`` always notifies observers.
@@ -6,21 +6,19 @@ already published), so assigning the result to a traitlets ``List`` always notif
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, cast
 
-__all__ = ["DEFAULT_MAX_MESSAGES", "Role", "Transcript", "new_message"]
+from .state import Message, Role
 
-Role = Literal["user", "assistant", "system"]
+__all__ = ["DEFAULT_MAX_MESSAGES", "Transcript", "new_message"]
 
 DEFAULT_MAX_MESSAGES = 1000
 """Messages kept by default; older ones are dropped (a long session stays cheap to update)."""
 
 
-def new_message(
-    msg_id: str, role: Role, text: str = "", at: float = 0.0, **fields: Any
-) -> dict[str, Any]:
+def new_message(msg_id: str, role: Role, text: str = "", at: float = 0.0, **fields: Any) -> Message:
     """A message dict with every documented key present (``fields`` override defaults)."""
-    message: dict[str, Any] = {
+    message: Message = {
         "id": msg_id,
         "role": role,
         "text": text,
@@ -34,8 +32,7 @@ def new_message(
         "generation_id": None,
         "words": [],
     }
-    message.update(fields)
-    return message
+    return cast(Message, {**message, **fields}) if fields else message
 
 
 class Transcript:
@@ -43,14 +40,14 @@ class Transcript:
 
     def __init__(self, max_messages: int | None = DEFAULT_MAX_MESSAGES) -> None:
         self.max_messages = max_messages
-        self.items: list[dict[str, Any]] = []
+        self.items: list[Message] = []
         self._count = 0
 
     def next_id(self, role: Role) -> str:
         self._count += 1
         return f"{role}-{self._count}"
 
-    def append(self, message: dict[str, Any]) -> None:
+    def append(self, message: Message) -> None:
         self.items = [*self.items, message]
         self.trim()
 
@@ -62,10 +59,10 @@ class Transcript:
         self.items = self.items[len(self.items) - max(0, limit) :]
         return True
 
-    def get(self, msg_id: str | None) -> dict[str, Any] | None:
+    def get(self, msg_id: str | None) -> Message | None:
         if msg_id is None:
             return None
-        found: dict[str, Any] | None = None
+        found: Message | None = None
         for message in reversed(self.items):
             if message["id"] == msg_id:
                 found = message
@@ -81,7 +78,7 @@ class Transcript:
                 if all(message.get(k) == v for k, v in changes.items()):
                     return False
                 items = list(self.items)
-                items[index] = {**message, **changes}
+                items[index] = cast(Message, {**message, **changes})
                 self.items = items
                 return True
         return False
@@ -92,8 +89,8 @@ class Transcript:
         self.items = items
         return changed
 
-    def last(self, role: Role) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = None
+    def last(self, role: Role) -> Message | None:
+        found: Message | None = None
         for message in reversed(self.items):
             if message["role"] == role:
                 found = message
