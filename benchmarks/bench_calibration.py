@@ -13,15 +13,7 @@ import numpy as np
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from .harness import BenchSpec, Context, Metric
-
-
-def _python_loop() -> float:
-    started = time.perf_counter()
-    total = 0
-    for i in range(200_000):
-        total += i * i % 7
-    return (time.perf_counter() - started) * 1000
+from .harness import BenchSpec, Context, Metric, python_loop
 
 
 def _numpy_fft(data: np.ndarray) -> float:
@@ -53,7 +45,7 @@ async def run(ctx: Context) -> list[Metric]:
     data = np.random.default_rng(0).standard_normal(2**20)
     return [
         Metric.from_samples(
-            "python loop (200k iterations)", "ms", [_python_loop() for _ in range(repeats)]
+            "python loop (200k iterations)", "ms", [python_loop()[0] for _ in range(repeats)]
         ),
         Metric.from_samples("numpy rfft (2^20)", "ms", [_numpy_fft(data) for _ in range(repeats)]),
         Metric.from_samples(

@@ -14,20 +14,20 @@ The calibration loop of ``bench_calibration`` is timed in the same run.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .bench_calibration import _python_loop
-from .harness import BenchSpec, Context, Metric, Skip
-from .lab import TOKEN, Lab
+from tests._harness.lab import JupyterLab, write_notebook
+from tests._harness.processes import free_port, served
+from tests._harness.waiting import eventually_async
+
+from .harness import BenchSpec, Context, Metric, Skip, python_loop
+from .lab import Lab
 
 CELL = "from nextevi_widgets import VoiceChat\nchat = VoiceChat()\nchat.connect()\nchat"
 
@@ -90,13 +90,6 @@ RUN_WHEN_IDLE = """() => {
 CONNECT_TIMEOUT_S = 120.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _marks(page: Any, timeout: float = CONNECT_TIMEOUT_S) -> dict[str, float]:
     await page.wait_for_function(
         "() => window.__nvcMarks && window.__nvcMarks.connected !== undefined",
@@ -107,21 +100,12 @@ async def _marks(page: Any, timeout: float = CONNECT_TIMEOUT_S) -> dict[str, flo
     return marks
 
 
-async def _shutdown_kernels(base: str) -> None:
+async def _shutdown_kernels(server: JupyterLab) -> None:
     """Delete every kernel session of the server (a fresh kernel for every run)."""
-
-    def call(method: str, path: str) -> bytes:
-        request = urllib.request.Request(f"{base}{path}?token={TOKEN}", method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            data: bytes = response.read()
-            return data
-
-    sessions = json.loads(await asyncio.to_thread(call, "GET", "/api/sessions"))
-    for session in sessions:
-        await asyncio.to_thread(call, "DELETE", f"/api/sessions/{session['id']}")
-    kernels = json.loads(await asyncio.to_thread(call, "GET", "/api/kernels"))
-    for kernel in kernels:
-        await asyncio.to_thread(call, "DELETE", f"/api/kernels/{kernel['id']}")
+    for session in await asyncio.to_thread(server.api, "GET", "/api/sessions"):
+        await asyncio.to_thread(server.api, "DELETE", f"/api/sessions/{session['id']}")
+    for kernel in await asyncio.to_thread(server.api, "GET", "/api/kernels"):
+        await asyncio.to_thread(server.api, "DELETE", f"/api/kernels/{kernel['id']}")
 
 
 async def _notebook_run(lab: Lab, url: str, *, by_run: bool) -> dict[str, float]:
@@ -130,60 +114,32 @@ async def _notebook_run(lab: Lab, url: str, *, by_run: bool) -> dict[str, float]
         await page.add_init_script(MARKS_SCRIPT)
         await page.goto(url, timeout=120_000)
         if by_run:
-            deadline = time.monotonic() + 120
-            while await page.evaluate(RUN_WHEN_IDLE) is None:
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the kernel never became idle")
-                await asyncio.sleep(0.1)
+            await eventually_async(
+                lambda: page.evaluate(RUN_WHEN_IDLE),
+                timeout=120,
+                interval=0.1,
+                what="an idle kernel to run the cell on",
+            )
         return await _marks(page)
     finally:
         await page.close()
-        await _shutdown_kernels(f"http://127.0.0.1:{lab.port}")
+        await _shutdown_kernels(lab.server)
 
 
-class _Marimo:
-    """``marimo run`` serving a one-cell notebook on a free port."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.port = _free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> _Marimo:
-        marimo = shutil.which("marimo", path=str(Path(sys.executable).parent))
-        if marimo is None:
-            raise Skip("marimo is not installed (dev extra)")
-        notebook = self.root / "marimo_connect.py"
-        notebook.write_text(MARIMO_NOTEBOOK)
-        self.log = (self.root / "marimo.log").open("wb")
-        self.proc = subprocess.Popen(
-            [
-                *(marimo, "-q", "-y", "run", str(notebook), "--headless", "--no-token"),
-                *("--host=127.0.0.1", f"--port={self.port}"),
-            ],
-            cwd=self.root,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "MARIMO_SKIP_UPDATE_CHECK": "1"},
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/health", timeout=2).close()
-                return self
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("marimo run did not start; see marimo.log") from None
-                time.sleep(0.25)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
+@contextlib.contextmanager
+def _marimo(root: Path) -> Iterator[str]:
+    """``marimo run`` serving a one-cell notebook on a free port; yields its URL."""
+    marimo = shutil.which("marimo", path=str(Path(sys.executable).parent))
+    if marimo is None:
+        raise Skip("marimo is not installed (dev extra)")
+    notebook = root / "marimo_connect.py"
+    notebook.write_text(MARIMO_NOTEBOOK)
+    url = f"http://127.0.0.1:{free_port()}"
+    argv = [marimo, "-q", "-y", "run", str(notebook), "--headless", "--no-token"]
+    argv += ["--host=127.0.0.1", f"--port={url.rsplit(':', 1)[1]}"]
+    env = {**os.environ, "MARIMO_SKIP_UPDATE_CHECK": "1"}
+    with served(argv, ready_url=f"{url}/health", log=root / "marimo.log", cwd=root, env=env):
+        yield url
 
 
 async def _marimo_run(lab: Lab, url: str) -> dict[str, float]:
@@ -214,8 +170,8 @@ def _metrics(front_end: str, runs: list[dict[str, float]], start: str, note: str
 
 async def run(ctx: Context) -> list[Metric]:
     repeats = ctx.pick(5, 2)
-    calibration = [_python_loop() for _ in range(ctx.pick(20, 5))]
-    (ctx.workdir / "connect.ipynb").write_text(_notebook_json(CELL))
+    calibration = [python_loop()[0] for _ in range(ctx.pick(20, 5))]
+    write_notebook(ctx.workdir / "connect.ipynb", [CELL])
     results: dict[str, list[dict[str, float]]] = {
         "JupyterLab": [],
         "Notebook 7": [],
@@ -225,18 +181,18 @@ async def run(ctx: Context) -> list[Metric]:
     async with Lab(
         ctx.workdir, server_args=("--JupyterNotebookApp.expose_app_in_browser=True",)
     ) as lab:
-        base = f"http://127.0.0.1:{lab.port}"
+        base, token = lab.server.base_url, lab.server.token
         urls = {
-            "JupyterLab": f"{base}/lab/workspaces/bench/tree/connect.ipynb?reset&token={TOKEN}",
-            "Notebook 7": f"{base}/notebooks/connect.ipynb?token={TOKEN}",
-            "Voila": f"{base}/voila/render/connect.ipynb?token={TOKEN}",
+            "JupyterLab": lab.server.lab_url("connect.ipynb"),
+            "Notebook 7": f"{base}/notebooks/connect.ipynb?token={token}",
+            "Voila": f"{base}/voila/render/connect.ipynb?token={token}",
         }
-        with _Marimo(ctx.workdir) as marimo:
+        with _marimo(ctx.workdir) as marimo_url:
             for _ in range(repeats):  # interleaved: slow phases of the machine hit all alike
                 for name in ("JupyterLab", "Notebook 7"):
                     results[name].append(await _notebook_run(lab, urls[name], by_run=True))
                 results["Voila"].append(await _notebook_run(lab, urls["Voila"], by_run=False))
-                results["marimo"].append(await _marimo_run(lab, f"http://127.0.0.1:{marimo.port}"))
+                results["marimo"].append(await _marimo_run(lab, marimo_url))
     metrics: list[Metric] = []
     note_run = "from running the cell on an idle kernel"
     note_open = "from opening the page: includes starting the kernel"
@@ -253,26 +209,6 @@ async def run(ctx: Context) -> list[Metric]:
         )
     )
     return metrics
-
-
-def _notebook_json(source: str) -> str:
-    return json.dumps(
-        {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": "connect",
-                    "metadata": {},
-                    "execution_count": None,
-                    "outputs": [],
-                    "source": source,
-                }
-            ],
-        }
-    )
 
 
 SPEC = BenchSpec(

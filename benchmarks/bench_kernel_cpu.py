@@ -162,6 +162,10 @@ async def run(ctx: Context) -> list[Metric]:
     # The slower of the two: the machine as it was for at least part of the run.
     loop = max(loop_before, loop_after)
     common = f"{seconds:.0f} s of 20 ms frames per phase, one kernel; state/frames/redraws after: "
+
+    def within_goal(percent: float) -> Goal:
+        return Goal(calibrated(f"<= {GOAL_PERCENT:g} % of one core", loop), percent <= GOAL_PERCENT)
+
     return [
         Metric.single(
             "kernel CPU, live session + emotion plot at 4 Hz",
@@ -169,9 +173,7 @@ async def run(ctx: Context) -> list[Metric]:
             browser,
             baseline=f"same session, no plot {bare:.2f} % core; idle kernel {idle:.2f} %",
             ratio=browser / bare if bare > 0 else None,
-            goal=Goal(
-                calibrated(f"<= {GOAL_PERCENT:g} % of one core", loop), browser <= GOAL_PERCENT
-            ),
+            goal=within_goal(browser),
             note=common + f"{probe}; the plot's default renderer (the browser draws, the kernel "
             f"sends the visible data): {browser_rate:.2f} updates/s",
         ),
@@ -181,9 +183,7 @@ async def run(ctx: Context) -> list[Metric]:
             batched,
             baseline=f"one frame per message {browser:.2f} % core",
             ratio=batched / browser if browser > 0 else None,
-            goal=Goal(
-                calibrated(f"<= {GOAL_PERCENT:g} % of one core", loop), batched <= GOAL_PERCENT
-            ),
+            goal=within_goal(batched),
             note=f"the trade-off: {BATCH} frames of 20 ms per comm message (one timer wake-up, "
             f"one handler call and one client-queue wake-up per message) add up to "
             f"{(BATCH - 1) * 20} ms of uplink latency to a message's first frame",

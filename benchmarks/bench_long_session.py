@@ -31,6 +31,7 @@ from nextevi_widgets.client.messages import (
 )
 from nextevi_widgets.session import VoiceSession
 from nextevi_widgets.timeline import EmotionTimeline
+from tests._harness.waiting import eventually_async
 
 from .harness import BenchSpec, Context, Goal, Metric, calibrated, calibration_loop, median
 
@@ -200,9 +201,10 @@ async def _redrawn(plot: Any, change: Callable[[], object]) -> tuple[float, floa
     and the render thread's CPU."""
     before = plot.stats["redraws"]
     change()
-    deadline = time.monotonic() + 30
-    while plot.stats["redraws"] == before and time.monotonic() < deadline:  # noqa: ASYNC110 - the plot has no completion event
-        await asyncio.sleep(0.02)
+    # The plot has no completion event: poll its counter.
+    await eventually_async(
+        lambda: plot.stats["redraws"] != before, timeout=30, what="the plot to redraw"
+    )
     stats = plot.stats
     last, cpu = stats["render_ms_last"], stats["render_cpu_ms_last"]
     if stats["redraws"] == before or last is None or cpu is None:

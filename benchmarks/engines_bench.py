@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import re
 import tempfile
 import time
 from collections.abc import Callable
@@ -31,6 +30,7 @@ from nextevi_widgets.emulator.engines.stt import (
 )
 from nextevi_widgets.emulator.engines.tts import EspeakSynthesizer, PiperSynthesizer, VoiceStyle
 from nextevi_widgets.emulator.engines.vad import EnergyVad, SileroVad, WebRtcVad
+from tests._harness.speech import word_errors
 
 from .harness import BenchSpec, Context, Metric
 
@@ -56,20 +56,6 @@ def _to16(audio: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return np.concatenate([np.zeros(4800, np.int16), speech, np.zeros(9600, np.int16)])
 
 
-def _words(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
-
-
-def _wer(reference: str, hypothesis: str) -> tuple[int, int]:
-    ref, hyp = _words(reference), _words(hypothesis)
-    row = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        prev, row[0] = row[0], i
-        for j, h in enumerate(hyp, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (r != h))
-    return row[-1], len(ref)
-
-
 def _tts_metrics(name: str, synth: SpeechSynthesizer, repeats: int) -> list[Metric]:
     synth.synthesize("Warm up.")
     samples = [_ms(synth.synthesize, s) for _ in range(repeats) for s in SENTENCES]
@@ -89,7 +75,7 @@ def _stt_metrics(label: str, audios: dict[str, Any], make: Callable[[], Any]) ->
         started = time.perf_counter()
         text = recognizer.end_utterance().text
         ends.append((time.perf_counter() - started) * 1000)
-        e, n = _wer(sentence, text)
+        e, n = word_errors(sentence, text)
         errors, words = errors + e, words + n
     return [
         Metric.from_samples(f"STT {label}: feed per 100 ms chunk", "ms", feeds),

@@ -163,21 +163,23 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
+def python_loop() -> tuple[float, float]:
+    """One run of the calibration workload, a Python loop of 200k iterations: ``(wall ms,
+    CPU ms)``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    total = 0
+    for i in range(200_000):
+        total += i * i % 7
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
+
+
 def calibration_loop(repeats: int = 15) -> tuple[float, float]:
-    """The ``calibration`` benchmark's Python loop (200k iterations), timed here and now:
+    """The ``calibration`` benchmark's Python loop (:func:`python_loop`), timed here and now:
     ``(wall ms, CPU ms)`` medians. Shown beside absolute goals, so a figure can be read
     against the machine's speed at the time it was measured (CI-class machines: ~14.6 ms;
     a fast one: ~8.4 ms). CPU time is the steadier of the two on a shared machine."""
-    walls: list[float] = []
-    cpus: list[float] = []
-    for _ in range(repeats):
-        wall, cpu = time.perf_counter(), time.process_time()
-        total = 0
-        for i in range(200_000):
-            total += i * i % 7
-        walls.append((time.perf_counter() - wall) * 1000)
-        cpus.append((time.process_time() - cpu) * 1000)
-    return median(walls), median(cpus)
+    runs = [python_loop() for _ in range(repeats)]
+    return median([wall for wall, _ in runs]), median([cpu for _, cpu in runs])
 
 
 def calibrated(goal: str, loop: tuple[float, float]) -> str:

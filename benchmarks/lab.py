@@ -1,9 +1,8 @@
 """JupyterLab + headless Chromium (Playwright) for the browser benchmarks.
 
-Starts a JupyterLab server on a free port with a token, launches Debian Chromium with a fake
-microphone (a WAV file), opens a notebook and runs all of its cells through JupyterLab's
-command registry (``expose_app_in_browser``) rather than by clicking, which depends on focus.
-The notebook's code reports back by writing JSON files into the lab's root directory.
+The server is the tests' (:func:`tests._harness.lab.jupyter_lab`); this adds async Playwright
+with a fake microphone (a WAV file), runs a notebook's cells through JupyterLab's command
+registry, and reads back the JSON files the notebook's code writes into the lab's root.
 
 ``websocket_compression=True`` starts the server with permessage-deflate enabled
 (``ServerApp.websocket_compression_options = {}``, off by default in Jupyter Server);
@@ -14,47 +13,21 @@ so the bytes really sent can be counted (Playwright only sees decompressed paylo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tests._harness.chromium import CHROMIUM, launch_chromium
+from tests._harness.lab import KERNEL_IDLE_JS, RUN_ALL_JS, JupyterLab, jupyter_lab, write_notebook
+from tests._harness.processes import tail
+from tests._harness.waiting import eventually_async
+
 from .harness import Skip
 from .wire_proxy import ByteCountingProxy
-
-CHROMIUM = "/usr/bin/chromium"
-TOKEN = "nextevi-bench-token"
-
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--autoplay-policy=no-user-gesture-required",
-    # Background tabs and timers must not be throttled: the page is headless and unfocused.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Lab:
@@ -76,8 +49,8 @@ class Lab:
         self.websocket_compression = websocket_compression
         self.proxy: ByteCountingProxy | None = None
         self._count_wire_bytes = count_wire_bytes
-        self.port = _free_port()
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._server: contextlib.ExitStack = contextlib.ExitStack()
+        self.lab: JupyterLab | None = None
         self._pw: Any = None
         self._browser: Any = None
         self.context: Any = None
@@ -87,79 +60,38 @@ class Lab:
         """Indexes into ``websocket_frames`` of the sent frames that carry an ``audio_frame``."""
 
     @property
+    def server(self) -> JupyterLab:
+        """The JupyterLab server (its own URL and token, its REST API)."""
+        assert self.lab is not None, "use Lab as `async with`"
+        return self.lab
+
+    @property
     def base(self) -> str:
         """The URL the browser uses (the proxy's when bytes are counted)."""
-        port = self.proxy.port if self.proxy is not None else self.port
-        return f"http://127.0.0.1:{port}"
+        if self.proxy is not None:
+            return f"http://127.0.0.1:{self.proxy.port}"
+        return self.server.base_url
 
     async def __aenter__(self) -> Lab:
         try:
             from playwright.async_api import async_playwright
         except ImportError as exc:
             raise Skip(f"playwright is not installed ({exc})") from None
-        self._start_server()
-        await self._wait_ready()
+        _check_tools()
+        server = jupyter_lab(
+            self.root,
+            websocket_compression=self.websocket_compression,
+            server_args=self.server_args,
+        )
+        self.lab = await asyncio.to_thread(self._server.enter_context, server)
         if self._count_wire_bytes:
-            self.proxy = await ByteCountingProxy(self.port).__aenter__()
+            port = int(self.server.base_url.rsplit(":", 1)[1])
+            self.proxy = await ByteCountingProxy(port).__aenter__()
         self._pw = await async_playwright().start()
-        args = list(CHROMIUM_FLAGS)
-        if self.mic_wav is not None:
-            args.append(f"--use-file-for-fake-audio-capture={self.mic_wav.resolve()}")
-        self._browser = await self._pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        self._browser = await launch_chromium(self._pw, self.mic_wav)
         self.context = await self._browser.new_context()
         await self.context.grant_permissions(["microphone"], origin=self.base)
         return self
-
-    def _start_server(self) -> None:
-        if not Path(CHROMIUM).exists():
-            raise Skip(f"no Chromium at {CHROMIUM}")
-        self.root.mkdir(parents=True, exist_ok=True)
-        jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent))
-        if jupyter is None:
-            raise Skip("jupyter is not installed next to this Python")
-        config = self.root / "jupyter_server_config.json"
-        # A dict (even empty) turns permessage-deflate on; None (Jupyter's default) keeps it off.
-        options: dict[str, Any] | None = {} if self.websocket_compression else None
-        config.write_text(json.dumps({"ServerApp": {"websocket_compression_options": options}}))
-        self._log = open(self.root / "jupyter.log", "wb")  # noqa: SIM115 - closed in __aexit__
-        self._proc = subprocess.Popen(
-            [
-                jupyter,
-                "lab",
-                "--no-browser",
-                "--allow-root",
-                f"--port={self.port}",
-                "--ServerApp.ip=127.0.0.1",
-                f"--IdentityProvider.token={TOKEN}",
-                f"--ServerApp.root_dir={self.root}",
-                "--LabApp.expose_app_in_browser=True",
-                f"--config={config}",
-                # A fresh workspace: no tabs restored from other runs.
-                f"--LabApp.workspaces_dir={self.root / '.workspaces'}",
-                f"--LabApp.user_settings_dir={self.root / '.settings'}",
-                "--LabApp.news_url=",
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-                *self.server_args,
-            ],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=self.root,
-            env={**os.environ, "JUPYTER_PLATFORM_DIRS": "1"},
-        )
-
-    async def _wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self.port}/api?token={TOKEN}"
-        while time.monotonic() < deadline:
-            assert self._proc is not None
-            if self._proc.poll() is not None:
-                raise RuntimeError("JupyterLab exited; see jupyter.log")
-            try:
-                await asyncio.to_thread(urllib.request.urlopen, url, timeout=2)
-                return
-            except OSError:
-                await asyncio.sleep(0.25)
-        raise RuntimeError("JupyterLab did not answer in time")
 
     async def __aexit__(
         self,
@@ -173,13 +105,7 @@ class Lab:
             await self.proxy.__aexit__(None, None, None)
         if self._pw is not None:
             await self._pw.stop()
-        if self._proc is not None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-            self._log.close()
+        await asyncio.to_thread(self._server.close)
 
     def _on_websocket(self, ws: Any) -> None:
         if "/api/kernels/" not in ws.url:
@@ -202,55 +128,35 @@ class Lab:
 
         Returns the Playwright page (still open; closing the lab closes it).
         """
-        nb = {
-            "nbformat": 4,
-            "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-            "cells": [
-                {
-                    "cell_type": "code",
-                    "id": f"cell{i}",
-                    "metadata": {},
-                    "execution_count": None,
-                    "outputs": [],
-                    "source": src,
-                }
-                for i, src in enumerate(cells)
-            ],
-        }
-        (self.root / name).write_text(json.dumps(nb))
+        write_notebook(self.root / name, cells)
         page = await self.context.new_page()
         page.on("websocket", self._on_websocket)
-        # A workspace of its own per notebook (reset): only this notebook is open and current.
-        workspace = name.replace(".", "-")
-        await page.goto(
-            f"{self.base}/lab/workspaces/{workspace}/tree/{name}?reset&token={TOKEN}",
-            timeout=timeout * 1000,
-        )
+        await page.goto(self.server.lab_url(name, base_url=self.base), timeout=timeout * 1000)
         await page.wait_for_selector(".jp-Notebook", timeout=timeout * 1000)
-        await page.wait_for_function(
-            """() => {
-                const app = window.jupyterapp;
-                const panel = app && app.shell.currentWidget;
-                const kernel = panel && panel.sessionContext && panel.sessionContext.session
-                    && panel.sessionContext.session.kernel;
-                return kernel && kernel.status === 'idle';
-            }""",
-            timeout=timeout * 1000,
-        )
-        await page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        await page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout * 1000)
+        await page.evaluate(RUN_ALL_JS)
         return page
 
     async def wait_for_json(self, name: str, timeout: float) -> Any:
         """Wait until the notebook wrote ``root/name`` and return its parsed content."""
         path = self.root / name
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if path.exists():
-                try:
-                    return json.loads(path.read_text())
-                except json.JSONDecodeError:
-                    pass  # still being written
-            await asyncio.sleep(0.2)
-        log = (self.root / "jupyter.log").read_text(errors="replace")[-2000:]
-        raise TimeoutError(f"the notebook did not write {name} in {timeout:.0f} s\n{log}")
+
+        def written() -> Any:
+            try:
+                return json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                return None  # not there yet, or still being written
+
+        try:
+            return await eventually_async(written, timeout=timeout, interval=0.2, what=name)
+        except TimeoutError:
+            log = tail(self.server.log, 2000)
+            message = f"the notebook did not write {name} in {timeout:.0f} s\n{log}"
+            raise TimeoutError(message) from None
+
+
+def _check_tools() -> None:
+    if not Path(CHROMIUM).exists():
+        raise Skip(f"no Chromium at {CHROMIUM}")
+    if shutil.which("jupyter", path=str(Path(sys.executable).parent)) is None:
+        raise Skip("jupyter is not installed next to this Python")

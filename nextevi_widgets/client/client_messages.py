@@ -25,6 +25,20 @@ from ._wire import (
     decode_pcm_payload,
 )
 
+__all__ = [
+    "AudioInput",
+    "ClientMessage",
+    "EmotionDetection",
+    "IdleTimeout",
+    "Interrupt",
+    "KeepAlive",
+    "SessionSettings",
+    "TextInput",
+    "TurnDetection",
+    "UnknownClientMessage",
+    "parse_client_message",
+]
+
 # --------------------------------------------------------------------------------------------
 # Client -> server messages
 # --------------------------------------------------------------------------------------------

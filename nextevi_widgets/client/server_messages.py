@@ -29,6 +29,26 @@ from ._wire import (
     normalize_emotions,
 )
 
+__all__ = [
+    "ConnectionMetadata",
+    "EmotionUpdate",
+    "ErrorMessage",
+    "IdleWarning",
+    "Interruption",
+    "LLMResponseChunk",
+    "ServerDisconnect",
+    "ServerMessage",
+    "Status",
+    "SystemMessage",
+    "TTSChunk",
+    "Transcription",
+    "TurnComplete",
+    "UnknownMessage",
+    "Word",
+    "iter_server_types",
+    "parse_server_message",
+]
+
 # --------------------------------------------------------------------------------------------
 # Server -> client messages
 # --------------------------------------------------------------------------------------------

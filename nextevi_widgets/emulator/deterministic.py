@@ -19,10 +19,10 @@ from ..client.messages import EMOTION_NAMES
 from .engines.base import (
     ENGINE_SAMPLE_RATE,
     OUTPUT_SAMPLE_RATE,
+    EngineSet,
     RecognitionResult,
     RecognizedWord,
 )
-from .profiles import EngineSet
 
 __all__ = [
     "DEFAULT_SCRIPT",

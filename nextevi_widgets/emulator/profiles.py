@@ -7,11 +7,11 @@ A connection's ``config_id`` names its profile:
   Piper's voice else espeak-ng, silero VAD else WebRTC. What it picked is logged and reported in
   ``connection_metadata`` (``config.engines``).
 - ``lite``: WebRTC VAD, PocketSphinx, espeak-ng: the cheap stack for load tests.
-- ``neural``, ``whisper``: fixed upgrades (see ``engines.stack``).
+- ``neural``, ``whisper``: fixed upgrades (see ``stack``).
 - ``deterministic``: dependency-free, exactly reproducible engines for tests (no speech
   recognition).
 
-The real offline engines register themselves from ``nextevi_widgets.emulator.engines.stack``,
+The real offline engines register themselves from ``nextevi_widgets.emulator.stack``,
 imported lazily on first use. Without the speech extras (``pip install
 "nextevi-widgets[emulator]"``) ``auto`` runs on the deterministic engines and every connection
 gets a ``system_message`` warning that speech recognition needs the extra (typed text works).
@@ -29,16 +29,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from .engines.base import (
-    EmotionAnalyzer,
-    EngineUnavailableError,
-    Responder,
-    SpeechRecognizer,
-    SpeechSynthesizer,
-    VoiceActivityDetector,
-)
+from .engines.base import EngineSet, EngineUnavailableError
 
 __all__ = [
     "DEFAULT_PROFILE",
@@ -57,38 +49,11 @@ logger = logging.getLogger(__name__)
 DEFAULT_PROFILE = "auto"
 PROFILE_ALIASES: dict[str, str] = {"default": DEFAULT_PROFILE}
 """Config ids that are other names of a profile."""
-STACK_MODULE = "nextevi_widgets.emulator.engines.stack"
+STACK_MODULE = "nextevi_widgets.emulator.stack"
 NO_SPEECH_NOTICE = (
     "Speech recognition is not installed, so the local emulator cannot understand speech "
     '(typed text works). Install it with: pip install "nextevi-widgets[emulator]"'
 )
-
-
-@dataclass
-class EngineSet:
-    """The engines serving one connection."""
-
-    vad: VoiceActivityDetector
-    stt: SpeechRecognizer
-    tts: SpeechSynthesizer
-    emotion: EmotionAnalyzer
-    responder: Responder
-    name: str
-    info: dict[str, str] = field(default_factory=dict)
-    """Which engine serves each stage (``vad``, ``stt``, ``interim``, ``tts``), for logs and
-    ``connection_metadata``."""
-    notice: str | None = None
-    """Told to the user on connecting (e.g. that speech recognition is not installed)."""
-
-    def close(self) -> None:
-        """Release what the connection holds, now: the emulator calls this when the connection
-        ends. Engines with per-connection resources (a recogniser's decoder) expose
-        ``close()``; an engine that wraps another such engine must forward it. Blocking (it may
-        wait for a call in progress on another thread); idempotent."""
-        for engine in (self.stt, self.vad, self.tts, self.emotion, self.responder):
-            close = getattr(engine, "close", None)
-            if callable(close):
-                close()
 
 
 EngineFactory = Callable[[], EngineSet]

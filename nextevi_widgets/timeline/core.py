@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -18,6 +18,7 @@ import numpy.typing as npt
 from ..client.messages import EmotionScore, normalize_emotions
 from ._frames import require_pandas
 from ._store import SOURCE_CODES, SOURCE_NAMES, SampleStore
+from .turns import Turn, TurnTable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,47 +32,6 @@ logger = logging.getLogger(__name__)
 FloatArray = npt.NDArray[np.float64]
 Source = Literal["emotion_update", "transcription"]
 Style = Literal["line", "area", "heatmap"]
-
-
-@dataclass(frozen=True)
-class Turn:
-    """One speaking turn on the session clock (seconds)."""
-
-    role: str
-    start: float
-    end: float
-    interrupted: bool = False
-    key: str | None = None
-    """Identifies the turn for later updates (e.g. a generation id)."""
-
-    @property
-    def duration(self) -> float:
-        return max(0.0, self.end - self.start)
-
-
-@dataclass(frozen=True)
-class TurnTable:
-    """The turns as columns (one row per turn, in the timeline's order), for vectorised
-    drawing: a live plot reads them a few times a second."""
-
-    starts: FloatArray
-    ends: FloatArray
-    roles: npt.NDArray[np.str_]
-    interrupted: npt.NDArray[np.bool_]
-
-    @classmethod
-    def of(cls, turns: list[Turn]) -> TurnTable:
-        return cls(
-            np.array([t.start for t in turns], dtype=float),
-            np.array([t.end for t in turns], dtype=float),
-            np.array([t.role for t in turns], dtype=str),
-            np.array([t.interrupted for t in turns], dtype=bool),
-        )
-
-    def visible(self, x0: float, x1: float) -> npt.NDArray[np.bool_]:
-        """Rows that overlap ``[x0, x1]``."""
-        mask: npt.NDArray[np.bool_] = (self.ends >= x0) & (self.starts <= x1)
-        return mask
 
 
 def _scores(value: Mapping[str, float] | Iterable[Any]) -> dict[str, float]:

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
 
-    from .core import EmotionTimeline
+    from ._drawable import Drawable
+
 
 __all__ = [
     "EMOTION_COLORS",
@@ -79,7 +80,7 @@ class View:
 
 
 def plan_view(
-    timeline: EmotionTimeline,
+    timeline: Drawable,
     *,
     style: str = "line",
     top: int | None = None,
@@ -110,7 +111,7 @@ def plan_view(
 
 def draw_timeline(
     ax: Axes,
-    timeline: EmotionTimeline,
+    timeline: Drawable,
     *,
     style: str = "line",
     top: int | None = None,
@@ -124,7 +125,7 @@ def draw_timeline(
     draw_data(ax, timeline, view)
 
 
-def draw_frame(ax: Axes, timeline: EmotionTimeline, view: View, *, title: str | None) -> None:
+def draw_frame(ax: Axes, timeline: Drawable, view: View, *, title: str | None) -> None:
     """Limits, labels, legend (proxy handles, so data artists can come and go), grid, title."""
     ax.set_xlim(view.x0, view.x1)
     if view.style == "area":
@@ -152,7 +153,7 @@ def draw_frame(ax: Axes, timeline: EmotionTimeline, view: View, *, title: str | 
     ax.grid(alpha=0.2)
 
 
-def area_top(timeline: EmotionTimeline, view: View) -> float:
+def area_top(timeline: Drawable, view: View) -> float:
     """The stacked areas' y limit: 1, or the largest stacked total above it."""
     if not len(timeline) or not view.columns:
         return 1.0
@@ -160,9 +161,7 @@ def area_top(timeline: EmotionTimeline, view: View) -> float:
     return max(1.0, float(totals.max()))
 
 
-def draw_data(
-    ax: Axes, timeline: EmotionTimeline, view: View, *, animated: bool = False
-) -> list[Artist]:
+def draw_data(ax: Axes, timeline: Drawable, view: View, *, animated: bool = False) -> list[Artist]:
     """Turn shading, interruption marks and the samples; returns the artists added.
     ``animated`` artists are left out of ``canvas.draw()`` (for blitting)."""
     artists: list[Artist] = [*_turns(ax, timeline, view), *_interruptions(ax, timeline, view)]
@@ -230,7 +229,7 @@ def envelope(
     return out_t, out_v, True
 
 
-def _turns(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
+def _turns(ax: Axes, timeline: Drawable, view: View) -> list[Artist]:
     """One compound path per (role, interrupted): hundreds of turns cost about one patch."""
     table = timeline.turn_table()
     visible = table.visible(view.x0, view.x1)
@@ -295,7 +294,7 @@ def _rectangles(spans: FloatArray) -> Path:
     return Path(corners, codes)
 
 
-def _interruptions(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
+def _interruptions(ax: Axes, timeline: Drawable, view: View) -> list[Artist]:
     marks = [[(t, 0.0), (t, 1.0)] for t in timeline.interruptions if view.x0 <= t <= view.x1]
     if not marks:
         return []
@@ -310,7 +309,7 @@ def _interruptions(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Arti
     return [ax.add_collection(lines, autolim=False)]
 
 
-def _heatmap(ax: Axes, timeline: EmotionTimeline, view: View) -> list[Artist]:
+def _heatmap(ax: Axes, timeline: Drawable, view: View) -> list[Artist]:
     times = timeline.times
     if len(times) == 0 or not view.columns:
         ax.set_yticks([])

@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 if TYPE_CHECKING:
-    from .core import EmotionTimeline
+    from ._drawable import Drawable
 
 __all__ = [
     "GAP_FACTOR",
@@ -95,7 +95,7 @@ def with_breaks(
     )
 
 
-def line_data(timeline: EmotionTimeline, columns: Iterable[int]) -> tuple[FloatArray, FloatArray]:
+def line_data(timeline: Drawable, columns: Iterable[int]) -> tuple[FloatArray, FloatArray]:
     """The timeline's times and the scores of ``columns``, with the gap rows inserted."""
     times, values, counts, _ = timeline._store.arrays()
     starts = [turn.start for turn in timeline.turns if turn.role == "user"]

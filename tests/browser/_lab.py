@@ -3,97 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-import urllib.request
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import nbformat
-
-CHROMIUM = "/usr/bin/chromium"
-
-_BASE_FLAGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required",
-    # The page is headless and unfocused: timers and rendering must not be throttled.
-    "--disable-background-timer-throttling",
-    "--disable-renderer-backgrounding",
-    "--disable-backgrounding-occluded-windows",
-)
+from _harness.lab import KERNEL_IDLE_JS, RUN_ALL_JS, JupyterLab, write_notebook
+from _harness.waiting import eventually
 
 _MARK = "__NEXTEVI_PROBE__"
-
-
-def chromium_args(fake_mic_wav: Path | None, *, fake_ui: bool = True) -> list[str]:
-    """Flags for headless Debian Chromium as root; a looped WAV as the microphone when given.
-    ``fake_ui=False`` leaves permission prompts to the page's permissions (denied)."""
-    args = list(_BASE_FLAGS)
-    args.append("--use-fake-device-for-media-stream")
-    if fake_ui:
-        args.append("--use-fake-ui-for-media-stream")
-    else:
-        args.append("--deny-permission-prompts")
-    if fake_mic_wav is not None:
-        args.append(f"--use-file-for-fake-audio-capture={fake_mic_wav.resolve()}")
-    return args
-
-
-@dataclass
-class JupyterLab:
-    base_url: str
-    token: str
-    root: Path
-    runtime_dir: Path
-    test_key: str
-    """A recognisable fake API key in the kernels' environment (NEXTEVI_BROWSER_TEST_KEY)."""
-
-    def api(self, method: str, path: str, body: Any = None) -> Any:
-        sep = "&" if "?" in path else "?"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.base_url}{path}{sep}token={self.token}", data=data, method=method
-        )
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=30) as response:
-            raw = response.read()
-        return json.loads(raw) if raw else None
-
-    def lab_url(self, notebook: str) -> str:
-        # A fresh workspace per notebook: JupyterLab would otherwise reopen earlier tabs.
-        workspace = notebook.rsplit(".", 1)[0].replace("/", "-")
-        return (
-            f"{self.base_url}/lab/workspaces/{workspace}/tree/{notebook}?reset&token={self.token}"
-        )
-
-
-def wait_for(
-    predicate: Callable[[], Any], *, timeout: float, interval: float = 0.5, what: str = ""
-) -> Any:
-    """Poll until ``predicate()`` is truthy; return its value. Raise with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})")
-
-
-_KERNEL_IDLE_JS = """() => {
-  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
-  const kernel = w && w.sessionContext && w.sessionContext.session
-    && w.sessionContext.session.kernel;
-  return !!kernel && kernel.status === 'idle' && w.content && w.content.widgets.length > 0;
-}"""
 
 
 class LabNotebook:
@@ -105,14 +20,7 @@ class LabNotebook:
         self.page = page
         self.name = name
         self.path = lab.root / name
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(source) for source in cells]
-        notebook.metadata["kernelspec"] = {
-            "name": "python3",
-            "display_name": "Python 3 (ipykernel)",
-            "language": "python",
-        }
-        nbformat.write(notebook, self.path)
+        write_notebook(self.path, cells)
         self.kernel_id: str | None = None
         self._client: Any = None
 
@@ -122,17 +30,17 @@ class LabNotebook:
         page = self.page
         page.goto(self.lab.lab_url(self.name), wait_until="domcontentloaded")
         page.wait_for_selector(".jp-Notebook", timeout=90_000)
-        page.wait_for_function(_KERNEL_IDLE_JS, timeout=90_000)
+        page.wait_for_function(KERNEL_IDLE_JS, timeout=90_000)
         # Running cells right after load occasionally does nothing: retry until the widget shows.
         for attempt in range(4):
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            page.evaluate(RUN_ALL_JS)
             try:
                 page.wait_for_selector(widget_selector, timeout=30_000 + attempt * 15_000)
                 break
             except Exception:
                 if attempt == 3:
                     raise
-                page.wait_for_function(_KERNEL_IDLE_JS, timeout=60_000)
+                page.wait_for_function(KERNEL_IDLE_JS, timeout=60_000)
         self.kernel_id = self._find_kernel_id()
 
     def widget(self) -> Any:
@@ -150,7 +58,7 @@ class LabNotebook:
                     return str(session["kernel"]["id"])
             return None
 
-        return str(wait_for(lookup, timeout=30, what=f"kernel session of {self.name}"))
+        return str(eventually(lookup, timeout=30, what=f"kernel session of {self.name}"))
 
     def _kernel(self) -> Any:
         if self._client is None:
@@ -200,7 +108,7 @@ class LabNotebook:
 
     def wait_until(self, expression: str, *, timeout: float = 60, what: str = "") -> Any:
         """Probe ``expression`` until it is truthy; return its value."""
-        return wait_for(
+        return eventually(
             lambda: self.probe(expression), timeout=timeout, interval=0.5, what=what or expression
         )
 

@@ -5,30 +5,21 @@ that runs the notebook.
 
 from __future__ import annotations
 
-import json
-import os
 import secrets
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.chromium import CHROMIUM, launch_chromium
+from _harness.lab import JupyterLab
+from _harness.lab import jupyter_lab as start_jupyter_lab
 
-from ._lab import CHROMIUM, JupyterLab, LabNotebook, chromium_args
+from ._lab import LabNotebook
 
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-
-INSECURE_HOST = "nextevi-insecure.test"
-"""Resolves to 127.0.0.1 in browsers launched with ``insecure_host_args()``; not a secure
-context (only https, localhost and loopback addresses are)."""
 
 FAKE_MIC_TEXT = "Hello there. Please tell me a long story about the moon and the stars."
 """Whisper tiny.en hears every word of this espeak-ng sentence at any alignment of the mic loop
@@ -41,12 +32,6 @@ def _need_chromium() -> None:
         pytest.skip(f"real-browser tests need Debian Chromium at {CHROMIUM} (apt install chromium)")
     if not (REPO / "nextevi_widgets" / "static" / "voice_chat.js").exists():
         pytest.skip("front end not built: run `npm run build`")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -80,89 +65,10 @@ def fake_mic_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def jupyter_lab(lab_root: Path) -> Iterator[JupyterLab]:
-    port = _free_port()
-    token = secrets.token_hex(16)
-    settings = lab_root.parent / "lab-settings"
-    _write_lab_settings(settings)
-    runtime = lab_root.parent / "lab-runtime"
-    runtime.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "JUPYTER_RUNTIME_DIR": str(runtime),
-        "JUPYTER_PLATFORM_DIRS": "1",
-        "PYTHONUNBUFFERED": "1",
-    }
+    # A recognisable fake API key in the kernels' environment (NEXTEVI_BROWSER_TEST_KEY).
     test_key = f"oak_browsertest_{secrets.token_hex(12)}"
-    env["NEXTEVI_BROWSER_TEST_KEY"] = test_key
-    env.pop("NEXTEVI_API_KEY", None)
-    env.pop("NEXTEVI_ACCESS_TOKEN", None)
-    log = (lab_root.parent / "jupyterlab.log").open("w")
-    proc = subprocess.Popen(
-        [
-            str(VENV_BIN / "jupyter"),
-            "lab",
-            "--allow-root",
-            "--no-browser",
-            f"--port={port}",
-            "--ip=127.0.0.1",
-            f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={lab_root}",
-            "--LabApp.expose_app_in_browser=True",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={lab_root.parent / 'lab-workspaces'}",
-            "--ServerApp.disable_check_xsrf=True",
-            # A name that is not localhost, for pages that must not be a secure context.
-            "--ServerApp.local_hostnames=localhost",
-            f"--ServerApp.local_hostnames={INSECURE_HOST}",
-        ],
-        cwd=lab_root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    lab = JupyterLab(f"http://127.0.0.1:{port}", token, lab_root, runtime, test_key)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"JupyterLab exited: {_tail(lab_root.parent / 'jupyterlab.log')}"
-                )
-            try:
-                lab.api("GET", "/api")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start") from None
-                time.sleep(0.3)
+    with start_jupyter_lab(lab_root, env={"NEXTEVI_BROWSER_TEST_KEY": test_key}) as lab:
         yield lab
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def _write_lab_settings(root: Path) -> None:
-    """User settings: save widget state with the notebook; no news/update checks (offline)."""
-    widget = root / "@jupyter-widgets" / "jupyterlab-manager"
-    widget.mkdir(parents=True, exist_ok=True)
-    (widget / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
-    notes = root / "@jupyterlab" / "apputils-extension"
-    notes.mkdir(parents=True, exist_ok=True)
-    (notes / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False})
-    )
-
-
-def _tail(path: Path, n: int = 4000) -> str:
-    try:
-        return path.read_text()[-n:]
-    except OSError:
-        return ""
 
 
 @pytest.fixture(scope="session")
@@ -176,9 +82,7 @@ def playwright_instance() -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def browser(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
     """Chromium with a fake microphone that plays ``fake_mic_wav`` in a loop."""
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav)
     yield browser
     browser.close()
 

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _harness.chromium import color_distance
+from _harness.waiting import eventually
 
-from ._lab import LabNotebook, wait_for
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -29,22 +31,6 @@ CELLS = [
     "plot",
 ]
 
-READ_PIXELS = """([selector, x, y, r]) => {
-    const canvas = document.querySelector(selector);
-    const ratio = canvas.width / canvas.clientWidth;
-    const size = Math.round(2 * r * ratio) + 1;
-    const data = canvas.getContext('2d').getImageData(
-        Math.round((x - r) * ratio), Math.round((y - r) * ratio), size, size).data;
-    return Array.from(data);
-}"""
-
-
-def nearest(pixels: list[int], color: tuple[int, int, int]) -> int:
-    """The smallest summed RGB distance to ``color`` among RGBA ``pixels``."""
-    return min(
-        sum(abs(pixels[i + c] - color[c]) for c in range(3)) for i in range(0, len(pixels), 4)
-    )
-
 
 def to_canvas(nb: LabNotebook, t: float, score: float) -> tuple[float, float]:
     x0, x1 = nb.probe("plot._pager.current")
@@ -54,7 +40,9 @@ def to_canvas(nb: LabNotebook, t: float, score: float) -> tuple[float, float]:
 
 
 def color_near(page: Any, x: float, y: float, color: tuple[int, int, int]) -> int:
-    return nearest(page.evaluate(READ_PIXELS, [CANVAS, x, y, 3]), color)
+    distance = color_distance(page, CANVAS, x, y, color)
+    assert distance is not None, "the plot's canvas is not laid out"
+    return distance
 
 
 def test_the_canvas_draws_the_data_and_follows_it_live(page: Any, open_notebook: Opener) -> None:
@@ -63,13 +51,13 @@ def test_the_canvas_draws_the_data_and_follows_it_live(page: Any, open_notebook:
     assert nb.probe("plot.stats['mode']") == "browser"
 
     x, y = to_canvas(nb, 7.5, 0.9)  # joy is high in the second half
-    wait_for(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the joy line")
+    eventually(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the joy line")
     x_low, y_low = to_canvas(nb, 2.0, 0.9)  # ... and low before
     assert color_near(page, x_low, y_low, JOY) > 150
 
     nb.execute("for k in range(8): timeline.add(10.0 + k * 0.25, {'joy': 0.3, 'anger': 0.95})")
     x, y = to_canvas(nb, 11.0, 0.95)
-    wait_for(lambda: color_near(page, x, y, ANGER) < 60, timeout=15, what="the new anger peak")
+    eventually(lambda: color_near(page, x, y, ANGER) < 60, timeout=15, what="the new anger peak")
     assert page.locator(".nextevi-emotion-plot").first.is_hidden()  # the PNG stands down
 
 
@@ -78,14 +66,14 @@ def test_a_malformed_frame_is_reported_and_the_last_frame_kept(
 ) -> None:
     nb = open_notebook(page, CELLS, widget_selector=CANVAS)
     x, y = to_canvas(nb, 7.5, 0.9)
-    wait_for(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the first frame")
+    eventually(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the first frame")
     nb.execute(
         "plot.send({'kind': 'frame', 'x0': 0, 'x1': 1, 'title': '', 'names': ['joy'],"
         " 'colors': ['#000000'], 'roles': [], 'role_colors': [], 'samples': 5},"
         " [b'', b'', b'', b''])"
     )
     error = page.locator(".nextevi-emotion-plot-error").first
-    wait_for(
+    eventually(
         lambda: "0 times and 0 values for 5 samples" in (error.text_content() or ""),
         timeout=15,
         what="the error text",
@@ -110,7 +98,7 @@ def test_no_line_is_drawn_across_a_silence(page: Any, open_notebook: Opener) -> 
     ]
     nb = open_notebook(page, cells, widget_selector=CANVAS)
     x, y = to_canvas(nb, 3.0, 0.2)
-    wait_for(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the first utterance")
+    eventually(lambda: color_near(page, x, y, JOY) < 60, timeout=15, what="the first utterance")
     x, y = to_canvas(nb, 27.0, 0.9)
     assert color_near(page, x, y, JOY) < 60
     for t in (8.0, 15.0, 22.0):  # where the interpolated line from (5, 0.2) to (25, 0.9) runs

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.waiting import eventually
 
-from ._lab import LabNotebook, wait_for
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -123,7 +124,7 @@ def set_theme(page: Any, name: str) -> None:
     page.evaluate(SET_THEME, name)
     # Applied once the body says so and the widget's own background has the theme's colour.
     expected = [THEMES[name], "rgb(255, 255, 255)" if THEMES[name] == "true" else "rgb(33, 33, 33)"]
-    wait_for(
+    eventually(
         lambda: page.evaluate(THEME_STATE, ROOT) == expected,
         timeout=60,
         what=f"the {name} theme",
@@ -186,16 +187,16 @@ def test_both_themes_pass_axe_and_keep_aa_contrast(page: Any, open_notebook: Ope
     )
 
     # The transcript overflows and scrolls from the keyboard.
-    wait_for(
+    eventually(
         lambda: transcript.evaluate("(el) => el.scrollHeight > el.clientHeight + 20"),
         timeout=30,
         what="an overflowing transcript",
     )
     transcript.focus()
     page.keyboard.press("Home")
-    wait_for(lambda: transcript.evaluate("(el) => el.scrollTop === 0"), timeout=10, what="top")
+    eventually(lambda: transcript.evaluate("(el) => el.scrollTop === 0"), timeout=10, what="top")
     page.keyboard.press("PageDown")
-    wait_for(
+    eventually(
         lambda: transcript.evaluate("(el) => el.scrollTop > 0"), timeout=10, what="scrolled down"
     )
 

@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.chromium import launch_chromium
+from _harness.waiting import eventually
 
-from ._lab import CHROMIUM, LabNotebook, chromium_args, wait_for
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,7 +75,7 @@ def test_mic_streams_and_the_final_transcript_shows_in_kernel_and_page(
         return texts if " ".join(spoken) in heard else []
 
     try:
-        user_texts = wait_for(
+        user_texts = eventually(
             whole_sentence_heard,
             timeout=150,
             interval=0.5,
@@ -131,9 +133,7 @@ def test_barge_in_flushes_playback_and_marks_what_was_heard(
 @pytest.fixture
 def denied_page(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
     """A browser that answers permission prompts with "deny" and a context without grants."""
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav, fake_ui=False)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav, fake_ui=False)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[])
     yield context.new_page()
     context.close()
@@ -184,7 +184,7 @@ def test_transcript_markup_is_shown_as_text_and_never_runs(
 
 @pytest.fixture
 def saved_key(jupyter_lab: Any) -> str:
-    return str(jupyter_lab.test_key)
+    return jupyter_lab.kernel_env["NEXTEVI_BROWSER_TEST_KEY"]
 
 
 def test_saved_notebook_with_widget_state_contains_no_api_key(
@@ -219,7 +219,7 @@ def test_saved_notebook_with_widget_state_contains_no_api_key(
         state = data.get("metadata", {}).get("widgets", {})
         return text if connection_id in json.dumps(state) else None
 
-    text = wait_for(saved_with_state, timeout=30, interval=1.0, what="widget state in the file")
+    text = eventually(saved_with_state, timeout=30, interval=1.0, what="widget state in the file")
     assert saved_key not in text
     assert "NEXTEVI_BROWSER_TEST_KEY" in text  # the cell names the variable, not the value
     assert saved_key not in page.content()
@@ -231,7 +231,7 @@ def test_two_views_share_one_microphone(page: Any, open_notebook: Opener) -> Non
         page, [*chat_cells(f"config_id='deterministic', {RAW_MIC}"), "display(chat)"]
     )
     views = page.locator(".nextevi-voice-chat")
-    wait_for(lambda: views.count() == 2, timeout=30, what="two views")
+    eventually(lambda: views.count() == 2, timeout=30, what="two views")
     first, second = views.nth(0), views.nth(1)
     first.locator(".nvc-mic").click()
     nb.wait_until("chat.stats.get('frames_sent', 0) > 10", timeout=60, what="mic frames")
@@ -244,7 +244,7 @@ def test_two_views_share_one_microphone(page: Any, open_notebook: Opener) -> Non
     second.locator(".nvc-mic").click()
     second_id = second.get_attribute("data-view-id")
     nb.wait_until(f"chat.capture_view == {second_id!r}", timeout=30, what="take over")
-    wait_for(
+    eventually(
         lambda: (
             first.get_attribute("data-capture") == "elsewhere"
             and second.get_attribute("data-capture") == "on"

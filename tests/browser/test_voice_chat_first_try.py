@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.chromium import launch_chromium
+from _harness.lab import INSECURE_HOST, JupyterLab
+from _harness.waiting import eventually
 
-from ._lab import CHROMIUM, JupyterLab, LabNotebook, chromium_args, wait_for
-from .conftest import INSECURE_HOST
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,16 +54,6 @@ def speech_wav(path: Path, text: str, *, lead: float = 0.3, tail: float = 4.0) -
     )
     sf.write(path, signal, 48_000, subtype="PCM_16")
     return path
-
-
-def launch(
-    playwright_instance: Any, wav: Path | None, *, fake_ui: bool = True, extra: tuple[str, ...] = ()
-) -> Any:
-    return playwright_instance.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=True,
-        args=[*chromium_args(wav, fake_ui=fake_ui), *extra],
-    )
 
 
 NO_MIC_HINT = (
@@ -98,7 +90,9 @@ def assistant_replies(nb: LabNotebook, count: int) -> None:
 @pytest.fixture
 def sentence_page(playwright_instance: Any, jupyter_lab: Any, tmp_path: Path) -> Iterator[Any]:
     """A fresh Chromium whose microphone says FIRST_SENTENCE from the moment it opens."""
-    browser = launch(playwright_instance, speech_wav(tmp_path / "first.wav", FIRST_SENTENCE))
+    browser = launch_chromium(
+        playwright_instance, speech_wav(tmp_path / "first.wav", FIRST_SENTENCE)
+    )
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.grant_permissions(["microphone"], origin=jupyter_lab.base_url)
     yield context.new_page()
@@ -181,7 +175,7 @@ class RenamedLab(JupyterLab):
 def test_an_insecure_origin_says_so_on_the_first_click_and_only_once(
     playwright_instance: Any, jupyter_lab: JupyterLab, fake_mic_wav: Path
 ) -> None:
-    browser = launch(
+    browser = launch_chromium(
         playwright_instance,
         fake_mic_wav,
         extra=(
@@ -224,7 +218,7 @@ def test_an_insecure_origin_says_so_on_the_first_click_and_only_once(
 def test_a_denied_microphone_says_so_once_and_clears_after_a_typed_conversation(
     playwright_instance: Any, open_notebook: Opener, fake_mic_wav: Path
 ) -> None:
-    browser = launch(playwright_instance, fake_mic_wav, fake_ui=False)
+    browser = launch_chromium(playwright_instance, fake_mic_wav, fake_ui=False)
     page = browser.new_context(viewport={"width": 1400, "height": 1000}, permissions=[]).new_page()
     try:
         nb = open_notebook(page, chat_cells("config_id='deterministic'"))
@@ -296,7 +290,7 @@ def test_audio_that_never_starts_is_reported_and_the_kernel_stops_counting_it_as
         "the audio context is suspended). Check that the computer has a working audio device, "
         f"then press Mic off and Mic on again. {NO_MIC_HINT}"
     )
-    wait_for(
+    eventually(
         lambda: error_text(nb) == f"{no_output}\n{no_input}",
         timeout=30,
         what="both audio problems shown",
@@ -324,7 +318,7 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
         ],
     )
     views = page.locator(".nextevi-voice-chat")
-    wait_for(lambda: views.count() == 2, timeout=30, what="two views")
+    eventually(lambda: views.count() == 2, timeout=30, what="two views")
     page.evaluate(
         """() => {
           const buttons = document.querySelectorAll('.nextevi-voice-chat .nvc-mic');
@@ -345,7 +339,7 @@ def test_two_views_clicked_in_one_tick_end_with_one_capturing(
         return (owner, nb.probe("chat.capture_view")) if owner else None
 
     try:
-        owner, claimed = wait_for(settled, timeout=60, what="one view capturing")
+        owner, claimed = eventually(settled, timeout=60, what="one view capturing")
     except TimeoutError as exc:
         raise AssertionError(f"views (capture, id) and kernel (capture_view, mic): {seen}") from exc
     assert claimed == owner

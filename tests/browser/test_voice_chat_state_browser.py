@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from _harness.waiting import eventually
 
-from ._lab import LabNotebook, wait_for
+from ._lab import LabNotebook
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,7 +40,7 @@ def test_long_interim_and_streaming_text_are_cut_in_the_page(
     for selector in (".nvc-interim .nvc-text", ".nvc-streaming .nvc-text"):
         shown = widget.locator(selector)
         shown.wait_for(timeout=15_000)
-        text = wait_for(shown.text_content, timeout=15, what=selector)
+        text = eventually(shown.text_content, timeout=15, what=selector)
         assert len(text) == MAX_TEXT
         assert text.endswith("…")
         assert text.startswith("word word")
@@ -59,13 +60,13 @@ def test_the_previous_reply_is_not_shown_again_under_a_new_user_turn(
     )
     widget = nb.widget()
     items = widget.locator(".nvc-transcript li")
-    wait_for(
+    eventually(
         lambda: items.all_text_contents()[-1:] == ["AssistantThe first answer."],
         timeout=15,
         what="the first reply",
     )
     nb.execute("s.handle_event(Transcription(transcript='second question', is_final=True))")
-    wait_for(
+    eventually(
         lambda: items.all_text_contents()[-1:] == ["Yousecond question"],
         timeout=15,
         what="the new user turn last",

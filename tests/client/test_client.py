@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from client_servers import KEY, TIMEOUT, ScriptedServer, Session, collect, make_client
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import KEY, TIMEOUT, collect, make_client
 
 from nextevi_widgets.client.client import NextEVIClient
 from nextevi_widgets.client.errors import ClientClosedError, ConfigurationError, NextEVIError
@@ -50,7 +51,7 @@ async def test_happy_path_settings_first_then_events_in_order() -> None:
         dataclasses.replace(m, timestamp=100.0 + i, message_id=f"s{i}") for i, m in enumerate(turn)
     ]
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         first = await s.next_json()
         s.received[-1] = json.dumps(first)
         await s.send_metadata()
@@ -107,7 +108,7 @@ async def test_happy_path_settings_first_then_events_in_order() -> None:
 async def test_callbacks_sync_async_failing_and_unsubscribe(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.wait_for_type("text_input")
         await s.send(Transcription(transcript="one", is_final=True))
@@ -170,7 +171,7 @@ async def test_malformed_frames_become_protocol_errors_and_connection_survives()
         "x" * 100_000,
     ]
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         for frame in bad_frames:
             await s.send(frame)
@@ -205,7 +206,7 @@ async def test_malformed_frames_become_protocol_errors_and_connection_survives()
 async def test_binary_audio_is_sent_after_settings_and_split_into_bounded_frames() -> None:
     tone = (0.3 * np.sin(np.arange(24_000) / 24_000 * 2 * np.pi * 440)).astype(np.float32)
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.drain()
 
@@ -234,7 +235,7 @@ async def test_binary_audio_is_sent_after_settings_and_split_into_bounded_frames
 async def test_json_audio_transport_sends_base64_audio_input() -> None:
     pcm = np.arange(-480, 480, dtype="<i2").tobytes()
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.wait_for_type("audio_input")
         await s.ws.close()
@@ -257,7 +258,7 @@ async def test_json_audio_transport_sends_base64_audio_input() -> None:
 
 
 async def test_control_messages_jump_ahead_of_queued_audio() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.wait_for_type("keep_alive")
         await s.ws.close()
@@ -278,7 +279,7 @@ async def test_control_messages_jump_ahead_of_queued_audio() -> None:
 
 
 async def test_keepalive_is_sent_periodically() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         first = await s.wait_for_type("keep_alive")
         second = await s.wait_for_type("keep_alive")
@@ -300,7 +301,7 @@ async def test_keepalive_is_sent_periodically() -> None:
 
 
 async def test_update_settings_sends_now() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.next_json()  # initial settings
         updated = await s.wait_for_type("session_settings")
@@ -323,7 +324,7 @@ async def test_update_settings_sends_now() -> None:
 async def test_close_is_clean_idempotent_and_keeps_pending_events() -> None:
     close_codes: list[int | None] = []
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         for i in range(3):
             await s.send(Transcription(transcript=f"t{i}", is_final=True))
@@ -360,7 +361,7 @@ async def test_close_is_clean_idempotent_and_keeps_pending_events() -> None:
 
 async def test_recv_is_cancellation_safe() -> None:
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.wait_for_type("text_input")
         await s.send(Transcription(transcript="after cancel", is_final=True))
@@ -381,7 +382,7 @@ async def test_recv_is_cancellation_safe() -> None:
 async def test_event_queue_is_bounded_and_keeps_lifecycle_events(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         for i in range(50):
             await s.send(LLMResponseChunk(content=f"c{i}"))
@@ -425,7 +426,7 @@ async def _until(predicate: Any) -> None:
 
 
 async def test_repr_shows_state_and_redacted_url() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.drain()
 
@@ -442,7 +443,7 @@ async def test_repr_shows_state_and_redacted_url() -> None:
 
 
 async def test_send_audio_nowait_from_another_thread_is_refused() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.drain()
 

@@ -7,7 +7,8 @@ import asyncio
 import json
 
 import numpy as np
-from client_servers import TIMEOUT, ScriptedServer, Session, collect, make_client
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import TIMEOUT, collect, make_client
 
 from nextevi_widgets.client.events import Disconnected
 
@@ -19,7 +20,7 @@ async def test_stalled_server_never_blocks_the_caller_and_bounds_memory() -> Non
     resume = asyncio.Event()
     got_text = asyncio.Event()
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.next_json()  # settings
         s.ws.transport.pause_reading()  # stop reading: the client's socket buffers fill up

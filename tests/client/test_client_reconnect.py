@@ -8,7 +8,8 @@ import asyncio
 import json
 
 import pytest
-from client_servers import KEY, TIMEOUT, ScriptedServer, Session, collect, make_client
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import KEY, TIMEOUT, collect, make_client
 
 from nextevi_widgets.client.errors import (
     AuthenticationError,
@@ -41,7 +42,7 @@ async def test_abort_mid_turn_reconnects_without_losing_or_duplicating_events() 
     total, cut = 10, 5
     next_chunk = 0
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         nonlocal next_chunk
         await s.next_json()  # settings
         await s.send_metadata()
@@ -106,7 +107,7 @@ async def test_abort_mid_turn_reconnects_without_losing_or_duplicating_events() 
 async def test_4xxx_close_on_first_connect_raises_and_never_retries(
     code: int, error_type: type[Exception]
 ) -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.ws.close(code, "AUTH_FAILED" if code == 4001 else "NOPE")
 
     async with ScriptedServer(script) as server:
@@ -134,7 +135,7 @@ async def test_4xxx_close_on_first_connect_raises_and_never_retries(
 
 
 async def test_4xxx_close_mid_session_ends_without_retry() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.send(LLMResponseChunk(content="a", chunk_index=0))
         await s.ws.close(4003, "ACCESS_DENIED")
@@ -185,7 +186,7 @@ async def test_http_rejection_maps_to_typed_error_without_retry(
 
 
 async def test_http_401_on_reconnect_stops_retrying() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         s.ws.transport.abort()
 
@@ -203,7 +204,7 @@ async def test_http_401_on_reconnect_stops_retrying() -> None:
 
 
 async def test_reconnect_exhaustion_after_bounded_attempts() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         s.ws.transport.abort()
 
@@ -234,7 +235,7 @@ async def test_reconnect_exhaustion_after_bounded_attempts() -> None:
 async def test_flapping_server_is_bounded_too() -> None:
     """Connections that open and die before delivering anything count as failed attempts."""
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         if s.index == 0:
             await s.send_metadata()
         s.ws.transport.abort()
@@ -252,7 +253,7 @@ async def test_flapping_server_is_bounded_too() -> None:
 
 
 async def test_clean_close_1000_ends_without_error_or_retry() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         await s.ws.close(1000, "session ended")
 
@@ -275,7 +276,7 @@ async def test_going_away_1001_is_retried() -> None:
     """Documented decision: 1001 is what a restarting or draining server sends, so the client
     reconnects (as the vendor's React SDK does)."""
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         if s.index == 0:
             await s.ws.close(1001, "server restarting")
@@ -302,7 +303,7 @@ async def test_going_away_1001_is_retried() -> None:
 
 
 async def test_close_during_backoff_stops_promptly() -> None:
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         s.ws.transport.abort()
 

@@ -8,7 +8,8 @@ import logging
 from typing import Any
 
 import pytest
-from client_servers import ScriptedServer, Session, collect
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import collect
 
 from nextevi_widgets.client.client import NextEVIClient
 from nextevi_widgets.client.errors import AuthenticationError, NextEVIError
@@ -29,7 +30,7 @@ async def test_secrets_appear_nowhere(caplog: pytest.LogCaptureFixture, auth: st
     )
     secret = CANARY_KEY if auth == "api_key" else CANARY_TOKEN
 
-    async def script(s: Session) -> None:
+    async def script(s: Connection) -> None:
         await s.send_metadata()
         if s.index == 0:
             s.ws.transport.abort()  # exercise the reconnect path's logging too

@@ -9,10 +9,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from _harness.waiting import eventually
 from emu_support import open_conversation, ws_url
 
 from nextevi_widgets.cli import main
@@ -68,10 +68,9 @@ def test_emulator_process_exits_when_its_parent_dies(tmp_path: Path) -> None:
     finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-    deadline = time.monotonic() + 20
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(child):  # do not leak it, then fail
+    try:
+        eventually(lambda: not _alive(child), timeout=20, interval=0.05, what="the child to exit")
+    except TimeoutError:  # do not leak it, then fail
         os.kill(child, signal.SIGKILL)
         pytest.fail("emulator child outlived its parent")
 

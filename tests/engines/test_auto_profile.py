@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from nextevi_widgets.emulator import profiles
-from nextevi_widgets.emulator.engines import stack
-from nextevi_widgets.emulator.engines.stack import AutoChoice, choose_auto
+from nextevi_widgets.emulator import profiles, stack
+from nextevi_widgets.emulator.stack import AutoChoice, choose_auto
 from nextevi_widgets.emulator.turns import TurnConfig, TurnDetector
 
 ALL = {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 from urllib.parse import urlencode
 
 import numpy as np
 import pytest
+from _harness.speech import words_of
 from websockets.asyncio.client import connect
 
 from nextevi_widgets.emulator import Emulator
@@ -67,10 +67,6 @@ async def test_profile_hears_and_answers(config_id: str) -> None:
     text = _get(reply, "content")
     assert text.endswith(("?", ".", "!"))
     assert _get(audio, "content")
-
-
-def words_of(text: str) -> list[str]:
-    return re.sub(r"[^a-z' ]+", " ", text.lower()).split()
 
 
 def _get(message: dict[str, Any], key: str) -> Any:

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 from engine_support import Int16Array
 
-from nextevi_widgets.emulator import profiles
-from nextevi_widgets.emulator.engines import stack
+from nextevi_widgets.emulator import profiles, stack
 from nextevi_widgets.emulator.engines.base import (
     EmotionAnalyzer,
     EngineUnavailableError,

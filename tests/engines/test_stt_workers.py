@@ -14,7 +14,8 @@ import pytest
 from engine_support import Int16Array
 from process_memory import rss_mb
 
-from nextevi_widgets.cli import build_parser, stt_workers_for
+from nextevi_widgets.cli import build_parser
+from nextevi_widgets.emulator.cli import stt_workers_for
 from nextevi_widgets.emulator.engines.base import EngineUnavailableError
 from nextevi_widgets.emulator.engines.stt import DecoderPool, PocketSphinxRecognizer
 from nextevi_widgets.emulator.engines.stt_workers import (

@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
+
+from _harness.waiting import eventually
 
 REPO = Path(__file__).resolve().parents[2]
 FIREFOX = "/usr/bin/firefox-esr"
@@ -95,11 +96,7 @@ def start_null_sink() -> bool:
             ["pulseaudio", "--start", "--exit-idle-time=-1"], check=True, capture_output=True
         )
     subprocess.run(["pactl", "load-module", "module-null-sink"], check=True, capture_output=True)
-    deadline = time.monotonic() + 10
-    while not null_sink_ready():
-        if time.monotonic() > deadline:
-            raise RuntimeError("the PulseAudio null sink did not appear")
-        time.sleep(0.2)
+    eventually(null_sink_ready, timeout=10, what="the PulseAudio null sink")
     return started
 
 

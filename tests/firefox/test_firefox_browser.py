@@ -13,7 +13,8 @@ from typing import Any
 import nbformat
 import pytest
 from _firefox import Firefox
-from browser._lab import JupyterLab, wait_for
+from _harness.lab import JupyterLab
+from _harness.waiting import eventually
 
 pytestmark = [pytest.mark.firefox, pytest.mark.slow]
 
@@ -90,7 +91,7 @@ def open_and_run(firefox: Firefox, lab: JupyterLab, name: str) -> None:
     firefox.goto(lab.lab_url(name))
     firefox.wait(".jp-Notebook", timeout_ms=90_000)
     # Run all cells once the kernel is idle (driven through the app, not by focus and keys).
-    wait_for(lambda: firefox.evaluate(RUN_ALL_WHEN_IDLE), timeout=90, what="an idle kernel")
+    eventually(lambda: firefox.evaluate(RUN_ALL_WHEN_IDLE), timeout=90, what="an idle kernel")
     firefox.wait(CHAT, timeout_ms=60_000)
 
 
@@ -109,20 +110,20 @@ def test_mic_frames_reach_the_kernel_and_replies_play_in_firefox(
     try:
         open_and_run(firefox, jupyter_lab, name)
         firefox.click(f"{CHAT} .nvc-mic")
-        state = wait_for(
+        state = eventually(
             lambda: (s := read_state(state_path)).get("frames_sent", 0) > 100 and s,
             timeout=90,
             what="mic frames in the kernel",
         )
         assert state["state"] == "connected"
         # Firefox's fake microphone is a tone: the frames carry signal, not silence.
-        wait_for(
+        eventually(
             lambda: read_state(state_path).get("loud_frames", 0) > 50,
             timeout=30,
             what="frames with signal",
         )
         firefox.type_and_enter(f"{CHAT} .nvc-say-input", "hello there, how are you")
-        wait_for(
+        eventually(
             lambda: read_state(state_path).get("played_samples", 0) > 0,
             timeout=90,
             what="the reply played in Firefox",
@@ -159,12 +160,12 @@ def test_without_an_audio_device_the_widget_says_no_audio_arrives(
     try:
         open_and_run(firefox, jupyter_lab, name)
         firefox.click(f"{CHAT} .nvc-mic")
-        wait_for(
+        eventually(
             lambda: "no audio arrives" in firefox.text(f"{CHAT} .nvc-error"),
             timeout=60,
             what="the widget saying that no audio arrives",
         )
-        last_error = wait_for(
+        last_error = eventually(
             lambda: read_state(state_path).get("last_error", ""), timeout=30, what="last_error"
         )
         assert last_error.startswith("mic_silent")

@@ -24,12 +24,11 @@ from urllib.parse import quote, quote_plus
 
 import ipywidgets.embed
 import pytest
+from _harness.scripted_server import Connection, ScriptedServer
 from comm_capture import CommLog, capture_comms
-from hardening_servers import ScriptedServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from server_corpus import base_messages, rewrite_strings
-from websockets.asyncio.server import ServerConnection
 
 from nextevi_widgets.client.events import Disconnected, ProtocolError
 from nextevi_widgets.client.messages import ServerMessage
@@ -134,11 +133,11 @@ CLOSE_CODES = {"normal": 1000, "auth": 4001, "fatal": 4400, "abnormal": 1011}
 async def run(scenario: Scenario, comms: CommLog) -> dict[str, str]:
     """Serve ``scenario`` to a VoiceChat; return every text the secret must not be in."""
 
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        if index == 0:
+    async def script(conn: Connection) -> None:
+        if conn.index == 0:
             for frame in scenario.frames:
-                await ws.send(frame)
-        await ws.close(CLOSE_CODES[scenario.close], scenario.reason)
+                await conn.send(frame)
+        await conn.ws.close(CLOSE_CODES[scenario.close], scenario.reason)
 
     events: list[object] = []
     clients: list[Any] = []

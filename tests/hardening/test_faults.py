@@ -18,8 +18,8 @@ import json
 from typing import Any
 
 import pytest
-from hardening_servers import ScriptedServer, abort, metadata, numbered_transcripts, reply
-from websockets.asyncio.server import ServerConnection
+from _harness.scripted_server import Connection, ScriptedServer
+from fault_messages import metadata, numbered_transcripts, reply
 
 from nextevi_widgets.client.events import (
     Disconnected,
@@ -100,21 +100,21 @@ async def closed(session: VoiceSession) -> None:
 
 
 def _mid_session_close(code: int, delivered: asyncio.Event) -> Any:
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await server.send(ws, metadata(f"conn-{index}"))
-        if index == 0:
+    async def script(conn: Connection) -> None:
+        await conn.send(metadata(f"conn-{conn.index}"))
+        if conn.index == 0:
             for message in numbered_transcripts(0, 5):
-                await server.send(ws, message)
+                await conn.send(message)
             # An abort discards unsent bytes, so close only once everything arrived.
             await delivered.wait()
             if code == 1006:
-                abort(ws)
+                conn.abort()
             else:
-                await ws.close(code, f"scripted {code}")
+                await conn.ws.close(code, f"scripted {code}")
             return
         for message in numbered_transcripts(5, 10):
-            await server.send(ws, message)
-        await server.drain(ws)
+            await conn.send(message)
+        await conn.drain()
 
     return script
 
@@ -208,14 +208,14 @@ async def test_truncated_and_interleaved_frames_are_reported_and_skipped() -> No
         '{"type": "transcription", "transcript": "unterminated',
     ]
 
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await server.send(ws, metadata())
+    async def script(conn: Connection) -> None:
+        await conn.send(metadata())
         words = numbered_transcripts(0, len(bad_frames) + 1)
         for good, bad in zip(words, bad_frames, strict=False):
-            await server.send(ws, good)
-            await server.send(ws, bad)
-        await server.send(ws, words[-1])
-        await server.drain(ws)
+            await conn.send(good)
+            await conn.send(bad)
+        await conn.send(words[-1])
+        await conn.drain()
         finished.set()
 
     async with ScriptedServer(script) as server:
@@ -258,12 +258,12 @@ FLOOD = 5000
 
 
 async def test_flood_of_messages_is_delivered_in_order_and_the_session_keeps_up() -> None:
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await server.send(ws, metadata())
+    async def script(conn: Connection) -> None:
+        await conn.send(metadata())
         for message in numbered_transcripts(0, FLOOD):  # as fast as the socket takes them
-            await server.send(ws, message)
-        await server.send(ws, reply("end of flood"))
-        await server.drain(ws)
+            await conn.send(message)
+        await conn.send(reply("end of flood"))
+        await conn.drain()
 
     async with ScriptedServer(script) as server:
         session = make_session(server.url)
@@ -290,12 +290,12 @@ async def test_flood_beyond_the_event_queue_bound_is_accounted_for() -> None:
     """A consumer slower than the flood with a small bound: the oldest events are shed, and
     every shed event is counted (never silently lost); what is delivered keeps the order."""
 
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await server.send(ws, metadata())
+    async def script(conn: Connection) -> None:
+        await conn.send(metadata())
         for message in numbered_transcripts(0, FLOOD):
-            await server.send(ws, message)
-        await server.send(ws, reply("end of flood"))
-        await server.drain(ws)
+            await conn.send(message)
+        await conn.send(reply("end of flood"))
+        await conn.drain()
 
     async with ScriptedServer(script) as server:
         session = make_session(server.url, max_pending_events=50)

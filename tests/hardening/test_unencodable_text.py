@@ -12,12 +12,12 @@ import json
 from typing import Any
 
 import pytest
+from _harness.scripted_server import Connection, ScriptedServer
+from _harness.waiting import eventually_async
 from comm_capture import CommLog, capture_comms, comm_encodable
-from hardening_servers import ScriptedServer
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from server_corpus import base_messages, rewrite_strings
-from websockets.asyncio.server import ServerConnection
 
 from nextevi_widgets.client.messages import (
     LLMResponseChunk,
@@ -52,20 +52,20 @@ async def test_a_lone_surrogate_from_the_server_does_not_freeze_the_widget() -> 
     bad = '{"type":"transcription","transcript":"\\ud800 bad","is_final":true}'
     after = Transcription(transcript="after the bad one", is_final=True)
 
-    async def script(server: ScriptedServer, ws: ServerConnection, index: int) -> None:
-        await ws.send(bad)
-        await server.send(ws, after)
-        await server.drain(ws)
+    async def script(conn: Connection) -> None:
+        await conn.send(bad)
+        await conn.send(after)
+        await conn.drain()
 
     with capture_comms() as comms:
         async with ScriptedServer(script) as server:
             chat = VoiceChat(api_key=KEY, url=server.url, config_id="cfg", emulator=False)
             chat.connect()
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + TIMEOUT
-            while "after the bad one" not in page_texts(comms):
-                assert loop.time() < deadline, f"page stopped updating: {comms.failures!r}"
-                await asyncio.sleep(0.02)
+            await eventually_async(
+                lambda: "after the bad one" in page_texts(comms),
+                timeout=TIMEOUT,
+                what=f"the page to update (failures: {comms.failures!r})",
+            )
             chat.close()
             await asyncio.wait_for(chat._session._task or asyncio.sleep(0), TIMEOUT)
     # Both reached the page, the bad one made safe; nothing failed on the way.

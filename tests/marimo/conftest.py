@@ -7,31 +7,21 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _harness.chromium import CHROMIUM, launch_chromium
+from _harness.processes import free_port, served
 from _marimo_app import MarimoApp
-from browser._lab import CHROMIUM, chromium_args
 from browser.conftest import FAKE_MIC_TEXT, fake_mic_wav, playwright_instance
 
 __all__ = ["FAKE_MIC_TEXT", "MarimoApp", "fake_mic_wav", "playwright_instance"]
 
 NOTEBOOK = Path(__file__).with_name("voice_chat_app.py")
 VENV_BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(params=["edit", "run"])
@@ -47,62 +37,25 @@ def marimo_app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Marim
     shutil.copy(NOTEBOOK, notebook)
     # Edit mode runs the cells on open only when told to (marimo reads this file beside it).
     (tmp_path / "pyproject.toml").write_text("[tool.marimo.runtime]\nauto_instantiate = true\n")
-    port = _free_port()
+    port = free_port()
     state_file = tmp_path / "state.json"
-    log = tmp_path / f"marimo-{mode}.log"
     env = {
         **os.environ,
         "NEXTEVI_MARIMO_STATE": str(state_file),
         "MARIMO_SKIP_UPDATE_CHECK": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [
-                str(marimo),
-                "-q",
-                "-y",
-                mode,
-                str(notebook),
-                "--headless",
-                "--no-token",
-                "--host=127.0.0.1",
-                f"--port={port}",
-            ],
-            cwd=tmp_path,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    app = MarimoApp(mode, f"http://127.0.0.1:{port}", state_file, log)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"marimo {mode} exited: {log.read_text()[-3000:]}")
-            try:
-                urllib.request.urlopen(f"{app.url}/health", timeout=5).close()
-                break
-            except (urllib.error.URLError, ConnectionError):
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"marimo {mode} did not start") from None
-                time.sleep(0.3)
-        yield app
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            proc.wait()
+    argv = [str(marimo), "-q", "-y", mode, str(notebook), "--headless", "--no-token"]
+    argv += ["--host=127.0.0.1", f"--port={port}"]
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / f"marimo-{mode}.log"
+    with served(argv, ready_url=f"{url}/health", log=log, cwd=tmp_path, env=env):
+        yield MarimoApp(mode, url, state_file, log)
 
 
 @pytest.fixture
 def chromium(playwright_instance: Any, fake_mic_wav: Path) -> Iterator[Any]:
-    browser = playwright_instance.chromium.launch(
-        executable_path=CHROMIUM, headless=True, args=chromium_args(fake_mic_wav)
-    )
+    browser = launch_chromium(playwright_instance, fake_mic_wav)
     yield browser
     browser.close()
 

@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 import pytest
+from _harness.chromium import color_distance
+from _harness.waiting import eventually
 from _marimo_app import MarimoApp
-from browser._lab import wait_for
 
 pytestmark = [pytest.mark.marimo, pytest.mark.slow]
 
@@ -39,13 +40,13 @@ def test_voice_chat_streams_the_mic_and_plays_replies(
     page = marimo_page
     widget = rendered_chat(page)
     widget.locator(".nvc-mic").click()
-    wait_for(
+    eventually(
         lambda: chat_state(marimo_app).get("frames_sent", 0) > 50,
         timeout=90,
         what="mic frames in the kernel",
     )
     # The deterministic recogniser answers every spoken turn; the reply is spoken back.
-    texts = wait_for(
+    texts = eventually(
         lambda: [t for role, t in chat_state(marimo_app).get("messages", []) if role == "user"],
         timeout=90,
         what="a user transcript",
@@ -53,11 +54,11 @@ def test_voice_chat_streams_the_mic_and_plays_replies(
     assert words(texts[0]), texts
     final = widget.locator(".nvc-msg.nvc-user:not(.nvc-interim) .nvc-text").first
     final.wait_for(timeout=30_000)
-    wait_for(
+    eventually(
         lambda: final.text_content() == texts[0], timeout=30, what="the final transcript shown"
     )
     widget.locator(".nvc-msg.nvc-assistant").first.wait_for(timeout=60_000)
-    wait_for(
+    eventually(
         lambda: chat_state(marimo_app).get("played_samples", 0) > 0,
         timeout=60,
         what="reply audio played in the page",
@@ -73,7 +74,7 @@ def test_typed_turn_and_emotion_plot(marimo_app: MarimoApp, marimo_page: Any) ->
     widget = rendered_chat(page)
     widget.locator(".nvc-say-input").fill("hello there, how are you")
     widget.locator(".nvc-say-input").press("Enter")
-    wait_for(
+    eventually(
         lambda: any(role == "assistant" for role, _ in chat_state(marimo_app).get("messages", [])),
         timeout=90,
         what="an assistant reply in the kernel",
@@ -83,7 +84,7 @@ def test_typed_turn_and_emotion_plot(marimo_app: MarimoApp, marimo_page: Any) ->
     )
     widget.locator(".nvc-msg.nvc-assistant").first.wait_for(timeout=30_000)
     # The fixed plot: drawn by the browser, joy high in the second half of the window.
-    plot = wait_for(
+    plot = eventually(
         lambda: (
             ((marimo_app.state() or {}).get("fixed_plot") or {}).get("x")
             and marimo_app.state()["fixed_plot"]
@@ -92,17 +93,17 @@ def test_typed_turn_and_emotion_plot(marimo_app: MarimoApp, marimo_page: Any) ->
         what="the plot's x axis",
     )
     canvases = page.locator(CANVAS)
-    wait_for(lambda: canvases.count() >= 2, timeout=60, what="two plot canvases")
+    eventually(lambda: canvases.count() >= 2, timeout=60, what="two plot canvases")
     x0, x1 = plot["x"]
     x = 52 + (7.5 - x0) / (x1 - x0) * (600 - 52 - 96)
     y = 22 + (1.0 - 0.9) * (240 - 22 - 36)
 
     def joy_near() -> bool:  # the fixed plot's canvas is the second one (cells in order)
-        pixels = page.evaluate(READ_PIXELS, [CANVAS, 1, x, y, 3])
-        return bool(pixels) and nearest(pixels, (0xF2, 0xB7, 0x01)) < 60
+        distance = color_distance(page, CANVAS, x, y, (0xF2, 0xB7, 0x01), index=1)
+        return distance is not None and distance < 60
 
-    wait_for(joy_near, timeout=30, what="the joy line on the canvas")
-    assert wait_for(
+    eventually(joy_near, timeout=30, what="the joy line on the canvas")
+    assert eventually(
         lambda: (marimo_app.state() or {}).get("fixed_plot", {}).get("mode") == "browser",
         timeout=15,
         what="browser-drawn plot",
@@ -115,7 +116,7 @@ def test_rerunning_the_chat_cell_stops_the_old_session(
     page = marimo_page
     widget = rendered_chat(page)
     widget.locator(".nvc-mic").click()
-    wait_for(
+    eventually(
         lambda: chat_state(marimo_app, 0).get("state") == "connected",
         timeout=90,
         what="the first session connected",
@@ -123,50 +124,29 @@ def test_rerunning_the_chat_cell_stops_the_old_session(
     restart = page.locator("input[aria-roledescription='Number field']").first
     restart.fill("1")
     restart.press("Enter")
-    wait_for(
+    eventually(
         lambda: len((marimo_app.state() or {}).get("chats", [])) == 2,
         timeout=60,
         what="a second VoiceChat after the re-run",
     )
-    old = wait_for(
-        lambda: (
-            chat_state(marimo_app, 0).get("state") in ("disconnected", "closed", "stopped")
-            and chat_state(marimo_app, 0)
-        ),
+    eventually(
+        lambda: chat_state(marimo_app, 0).get("state") in ("disconnected", "closed", "stopped"),
         timeout=60,
         what="the old session stopped",
     )
-    frames = old["frames_sent"]
-    # The new view works: its mic streams into the new session, not the old one.
+    # The new view works: its mic streams into the new session, not the old one. Sessions
+    # refresh their stats once a second, so the old one's count is read once the new one has
+    # streamed for longer than that (75 frames of 20 ms), and again 100 frames later.
     page.locator(CHAT).first.locator(".nvc-mic").click()
-    wait_for(
-        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > 25,
+    new = eventually(
+        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > 75 and chat_state(marimo_app, 1),
         timeout=90,
         what="frames in the new session",
     )
-    assert chat_state(marimo_app, 0)["frames_sent"] == frames
-
-
-READ_PIXELS = """([selector, index, x, y, r]) => {
-    const all = [];
-    const collect = (root) => {
-        for (const el of root.querySelectorAll('*')) {
-            if (el.matches(selector)) all.push(el);
-            if (el.shadowRoot) collect(el.shadowRoot);
-        }
-    };
-    collect(document);
-    const canvas = all[index];
-    if (!canvas || !canvas.clientWidth) return [];
-    const ratio = canvas.width / canvas.clientWidth;
-    const size = Math.round(2 * r * ratio) + 1;
-    const data = canvas.getContext('2d').getImageData(
-        Math.round((x - r) * ratio), Math.round((y - r) * ratio), size, size).data;
-    return Array.from(data);
-}"""
-
-
-def nearest(pixels: list[int], color: tuple[int, int, int]) -> int:
-    return min(
-        sum(abs(pixels[i + c] - color[c]) for c in range(3)) for i in range(0, len(pixels), 4)
+    frames = chat_state(marimo_app, 0)["frames_sent"]
+    eventually(
+        lambda: chat_state(marimo_app, 1).get("frames_sent", 0) > new["frames_sent"] + 100,
+        timeout=90,
+        what="100 more frames in the new session",
     )
+    assert chat_state(marimo_app, 0)["frames_sent"] == frames

@@ -1,17 +1,15 @@
-"""Helpers for session tests: real audio files and a scripted WebSocket server for faults."""
+"""Helpers for session tests: real audio files, credentials and wire messages for the scripted
+servers of the fault tests."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile
 import soxr
-from websockets.asyncio.server import Server, ServerConnection, serve
 
 from nextevi_widgets.emulator.deterministic import SyntheticVoice
 
@@ -35,63 +33,3 @@ def write_speech_wav(path: Path, rate: int = 44_100, channels: int = 2) -> float
 def wire(type_: str, **fields: Any) -> str:
     """A flat server message."""
     return json.dumps({"type": type_, **fields})
-
-
-Handler = Callable[[ServerConnection, int], Awaitable[None]]
-
-
-class ScriptedServer:
-    """A real websockets server on 127.0.0.1 whose n-th connection runs ``handler(ws, n)``."""
-
-    def __init__(self, handler: Handler, *, gate: asyncio.Event | None = None) -> None:
-        self.handler = handler
-        self.gate = gate
-        """When given, every opening handshake waits for it: a server slow to accept."""
-        self.connections = 0
-        self.received: list[list[Any]] = []
-        self._server: Server | None = None
-
-    async def __aenter__(self) -> ScriptedServer:
-        self._server = await serve(self._handle, "127.0.0.1", 0, process_request=self._hold)
-        return self
-
-    async def _hold(self, _ws: ServerConnection, _request: object) -> None:
-        if self.gate is not None:
-            await self.gate.wait()
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        await self._server.wait_closed()
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        port = next(iter(self._server.sockets)).getsockname()[1]
-        return f"ws://127.0.0.1:{port}/ws/voice"
-
-    async def _handle(self, ws: ServerConnection) -> None:
-        self.connections += 1
-        index = self.connections
-        inbox: list[Any] = []
-        self.received.append(inbox)
-
-        async def collect() -> None:
-            async for frame in ws:
-                inbox.append(frame)
-
-        collector = asyncio.ensure_future(collect())
-        try:
-            await self.handler(ws, index)
-        finally:
-            collector.cancel()
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Poll ``predicate`` until true (generous timeout to avoid hangs, never a timing check)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.01)

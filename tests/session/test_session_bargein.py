@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from session_support import wait_for
+from _harness.waiting import eventually_async
 
 from nextevi_widgets.client.messages import Interruption, TTSChunk
 from nextevi_widgets.session import VoiceSession
@@ -26,7 +26,7 @@ async def test_local_interrupt_uses_the_players_reports(
     session.on_event(lambda direction, event, _t: incoming.append(event))
     session.start()
     session.say("thanks")
-    await wait_for(lambda: len(chunks) >= 3, timeout=30)
+    await eventually_async(lambda: len(chunks) >= 3, timeout=30)
     assert session.is_assistant_speaking
 
     # What the widget reports: chunk 0 played in full, chunk 1 half-way.
@@ -59,7 +59,7 @@ async def test_local_interrupt_uses_the_players_reports(
     assert session.latency[-1]["played_estimated"] is False
     assert session.latency[-1]["first_played"] is not None
     # The server confirms the stop; audio of that reply still in flight is not played.
-    await wait_for(lambda: any(isinstance(e, Interruption) for e in incoming), timeout=10)
+    await eventually_async(lambda: any(isinstance(e, Interruption) for e in incoming), timeout=10)
     assert len(chunks) == received
 
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from session_support import API_KEY, FAST_CLIENT, ScriptedServer, wait_for, wire
-from websockets.asyncio.server import ServerConnection
+from _harness.scripted_server import Connection, ScriptedServer
+from _harness.waiting import eventually_async
+from session_support import API_KEY, FAST_CLIENT, wire
 
 from nextevi_widgets.client.messages import TTSChunk
 from nextevi_widgets.session import SessionError, VoiceSession
@@ -32,20 +33,20 @@ def scripted_session(url: str, **options: object) -> VoiceSession:
 async def test_drop_mid_turn_reconnects_without_losing_or_duplicating_messages() -> None:
     partial_seen = asyncio.Event()
 
-    async def handler(ws: ServerConnection, n: int) -> None:
-        await ws.send(wire("connection_metadata", connection_id=f"server-{n}"))
-        if n == 1:
-            await ws.send(wire("transcription", transcript="first question", is_final=True))
-            await ws.send(wire("llm_response_chunk", content="Partial ", generation_id="g1"))
-            await ws.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))
+    async def handler(conn: Connection) -> None:
+        await conn.send(wire("connection_metadata", connection_id=f"server-{conn.index + 1}"))
+        if conn.index == 0:
+            await conn.send(wire("transcription", transcript="first question", is_final=True))
+            await conn.send(wire("llm_response_chunk", content="Partial ", generation_id="g1"))
+            await conn.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))
             await partial_seen.wait()
-            ws.transport.abort()  # no close frame: an abnormal drop (1006)
+            conn.abort()  # no close frame: an abnormal drop (1006)
             return
-        await ws.send(wire("transcription", transcript="second question", is_final=True))
-        await ws.send(
+        await conn.send(wire("transcription", transcript="second question", is_final=True))
+        await conn.send(
             wire("llm_response_chunk", content="Full answer.", is_final=True, generation_id="g2")
         )
-        await ws.wait_closed()
+        await conn.ws.wait_closed()
 
     async with ScriptedServer(handler) as server:
         session = scripted_session(server.url)
@@ -88,8 +89,8 @@ async def test_drop_mid_turn_reconnects_without_losing_or_duplicating_messages()
 async def test_fatal_close_sets_error_state_naming_the_code_not_the_key(
     code: int, reason: str, expected: str
 ) -> None:
-    async def handler(ws: ServerConnection, _n: int) -> None:
-        await ws.close(code, reason)
+    async def handler(conn: Connection) -> None:
+        await conn.ws.close(code, reason)
 
     async with ScriptedServer(handler) as server:
         session = scripted_session(server.url)
@@ -108,7 +109,7 @@ async def test_fatal_close_sets_error_state_naming_the_code_not_the_key(
 
 
 async def test_unreachable_server_is_an_error_state() -> None:
-    async with ScriptedServer(lambda ws, n: ws.wait_closed()) as server:
+    async with ScriptedServer(lambda conn: conn.ws.wait_closed()) as server:
         url = server.url
     session = scripted_session(url)  # the server is gone: nothing listens on that port
     session.start()
@@ -122,14 +123,14 @@ async def test_late_audio_bad_frames_and_server_errors(
 ) -> None:
     done = asyncio.Event()
 
-    async def handler(ws: ServerConnection, _n: int) -> None:
-        await ws.send(wire("connection_metadata", connection_id="server-x"))
-        await ws.send(wire("llm_response_chunk", content="Long reply", generation_id="g1"))
-        await ws.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))
-        await ws.send(wire("tts_interruption", content=""))
-        await ws.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))  # late
-        await ws.send("this is not json")
-        await ws.send(
+    async def handler(conn: Connection) -> None:
+        await conn.send(wire("connection_metadata", connection_id="server-x"))
+        await conn.send(wire("llm_response_chunk", content="Long reply", generation_id="g1"))
+        await conn.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))
+        await conn.send(wire("tts_interruption", content=""))
+        await conn.send(wire("tts_chunk", content=audio_b64(0.2), generation_id="g1"))  # late
+        await conn.send("this is not json")
+        await conn.send(
             wire("error", error_code="AUDIO_PROCESSING_FAILED", error_message="bad audio")
         )
         await done.wait()
@@ -161,16 +162,16 @@ async def test_late_audio_bad_frames_and_server_errors(
     assert reply["heard_text"] == ""
     assert notice["role"] == "system"
     assert notice["text"] == "Error AUDIO_PROCESSING_FAILED: bad audio"
-    await wait_for(lambda: session.state == "disconnected")
+    await eventually_async(lambda: session.state == "disconnected")
 
 
 async def test_what_the_server_said_before_rejecting_the_connection_is_kept() -> None:
     """A server that explains itself in an error message and then closes with 4001 (auth): the
     message was received, so it shows in the transcript beside the authentication failure."""
 
-    async def script(ws: ServerConnection, index: int) -> None:
-        await ws.send(wire("error", error_code="QUOTA", error_message="no credit"))
-        await ws.close(4001, "AUTH_FAILED")
+    async def script(conn: Connection) -> None:
+        await conn.send(wire("error", error_code="QUOTA", error_message="no credit"))
+        await conn.ws.close(4001, "AUTH_FAILED")
 
     async with ScriptedServer(script) as server:
         session = VoiceSession(

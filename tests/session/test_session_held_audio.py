@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from session_support import API_KEY, FAST_CLIENT, ScriptedServer, wait_for, wire
-from websockets.asyncio.server import ServerConnection
+from _harness.scripted_server import Connection, ScriptedServer
+from _harness.waiting import eventually_async
+from session_support import API_KEY, FAST_CLIENT, wire
 
 from nextevi_widgets._session.held_audio import HeldAudio
 from nextevi_widgets.session import VoiceSession
@@ -20,9 +21,9 @@ def frame(n: int) -> bytes:
     return (n % 30_000 + 1).to_bytes(2, "little", signed=True) * (FRAME_BYTES // 2)
 
 
-async def serve_until_closed(ws: ServerConnection, _n: int) -> None:
-    await ws.send(wire("connection_metadata", connection_id="held"))
-    await ws.wait_closed()
+async def serve_until_closed(conn: Connection) -> None:
+    await conn.send(wire("connection_metadata", connection_id="held"))
+    await conn.ws.wait_closed()
 
 
 def audio_received(server: ScriptedServer) -> list[bytes]:
@@ -31,7 +32,7 @@ def audio_received(server: ScriptedServer) -> list[bytes]:
 
 async def test_audio_sent_while_connecting_arrives_whole_and_in_order() -> None:
     gate = asyncio.Event()
-    async with ScriptedServer(serve_until_closed, gate=gate) as server:
+    async with ScriptedServer(serve_until_closed, gate=gate, collect=True) as server:
         session = VoiceSession(
             api_key=API_KEY, config_id="c", url=server.url, emulator=False, **FAST_CLIENT
         )
@@ -43,7 +44,7 @@ async def test_audio_sent_while_connecting_arrives_whole_and_in_order() -> None:
         await session.wait_until("connected", timeout=10)
         for n in range(150, 160):
             session.send_audio(frame(n))
-        await wait_for(lambda: len(audio_received(server)) == 160)
+        await eventually_async(lambda: len(audio_received(server)) == 160)
         assert audio_received(server) == [frame(n) for n in range(160)]
         session._refresh_stats()
         assert session.stats["frames_dropped"] == 0
@@ -53,7 +54,7 @@ async def test_audio_sent_while_connecting_arrives_whole_and_in_order() -> None:
 
 async def test_the_hold_keeps_the_newest_five_seconds_and_counts_the_rest() -> None:
     gate = asyncio.Event()
-    async with ScriptedServer(serve_until_closed, gate=gate) as server:
+    async with ScriptedServer(serve_until_closed, gate=gate, collect=True) as server:
         session = VoiceSession(
             api_key=API_KEY, config_id="c", url=server.url, emulator=False, **FAST_CLIENT
         )
@@ -62,7 +63,7 @@ async def test_the_hold_keeps_the_newest_five_seconds_and_counts_the_rest() -> N
             session.send_audio(frame(n))
         gate.set()
         await session.wait_until("connected", timeout=10)
-        await wait_for(lambda: len(audio_received(server)) == 250)
+        await eventually_async(lambda: len(audio_received(server)) == 250)
         assert audio_received(server) == [frame(n) for n in range(50, 300)]
         session._refresh_stats()
         assert session.stats["frames_dropped"] == 50
@@ -78,7 +79,7 @@ async def test_audio_held_by_a_session_that_never_connects_is_counted_as_dropped
         session.send_audio(frame(n))
     with pytest.raises(Exception):  # noqa: B017 - the refused connection's error type is not the point
         await session.wait_until("connected", timeout=10)
-    await wait_for(lambda: session._task is not None and session._task.done())
+    await eventually_async(lambda: session._task is not None and session._task.done())
     assert session.stats["frames_dropped"] == 20
 
 

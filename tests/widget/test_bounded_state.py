@@ -8,8 +8,8 @@ import asyncio
 import json
 from typing import Any
 
+from _harness.scripted_server import Connection, ScriptedServer
 from comm_capture import capture_comms
-from websockets.asyncio.server import ServerConnection, serve
 
 from nextevi_widgets._widget.convert import MAX_TEXT
 from nextevi_widgets.client.events import ProtocolError, Reconnected
@@ -99,27 +99,26 @@ def test_a_reply_still_streaming_keeps_its_text_when_the_user_speaks() -> None:
 
 
 async def test_a_protocol_error_alert_is_cleared_once_reconnected() -> None:
-    async def handler(ws: ServerConnection) -> None:
-        index = len(connections)
-        connections.append(ws)
-        await ws.send(json.dumps({"type": "connection_metadata", "connection_id": f"c{index}"}))
-        if index == 0:
-            await ws.send("this is not JSON {")
-            await ws.send(json.dumps({"type": "error", "error_code": "E", "error_message": "x"}))
-            await ws.send(json.dumps({"type": "status", "status": "sent"}))
-            await ws.wait_closed()  # the test drops this connection
-        await ws.send(json.dumps({"type": "transcription", "transcript": "back", "is_final": True}))
-        await ws.wait_closed()
+    async def handler(conn: Connection) -> None:
+        connection_id = f"c{conn.index}"
+        await conn.send(json.dumps({"type": "connection_metadata", "connection_id": connection_id}))
+        if conn.index == 0:
+            await conn.send("this is not JSON {")
+            await conn.send(json.dumps({"type": "error", "error_code": "E", "error_message": "x"}))
+            await conn.send(json.dumps({"type": "status", "status": "sent"}))
+            await conn.ws.wait_closed()  # the test drops this connection
+        await conn.send(
+            json.dumps({"type": "transcription", "transcript": "back", "is_final": True})
+        )
+        await conn.ws.wait_closed()
 
-    connections: list[ServerConnection] = []
     errors: list[str] = []
     seen: list[Any] = []
-    async with serve(handler, "127.0.0.1", 0) as server:
-        port = server.sockets[0].getsockname()[1]
+    async with ScriptedServer(handler) as server:
         session = VoiceSession(
             api_key=KEY,
             config_id="cfg",
-            url=f"ws://127.0.0.1:{port}/ws/voice",
+            url=server.url,
             emulator=False,
             reconnect_base_delay=0.01,
             reconnect_max_delay=0.02,
@@ -131,7 +130,7 @@ async def test_a_protocol_error_alert_is_cleared_once_reconnected() -> None:
         assert any(isinstance(e, ProtocolError) for e in seen)
         assert session.last_error == "E: x"  # the newest alert of this connection
         assert any(e.startswith("Protocol error:") for e in errors)
-        connections[0].transport.abort()  # 1006: the client reconnects
+        server.sessions[0].abort()  # 1006: the client reconnects
         await session.wait_until(lambda s: any(isinstance(e, Reconnected) for e in seen))
         await session.wait_until(lambda s: any(m["text"] == "back" for m in s.messages))
         assert session.state == "connected"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from nextevi_widgets._widget.demo_cli import lab_environment
+from nextevi_widgets._demo_cli import lab_environment
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 SETTING = ".websocket_compression_options = {}"

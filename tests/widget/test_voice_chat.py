@@ -10,13 +10,14 @@ import json
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import ipywidgets.embed
 import numpy as np
 import pytest
 import traitlets
+from _harness.waiting import eventually_async
 from sent_messages import RecordsSent
 
 from nextevi_widgets.client.messages import LLMResponseChunk, Transcription, TTSChunk
@@ -38,18 +39,6 @@ def sine_frames(seconds: float, freq: float = 440.0, amplitude: float = 0.5) -> 
     return [pcm[i : i + FRAME * 2] for i in range(0, len(pcm) - FRAME * 2 + 1, FRAME * 2)]
 
 
-async def eventually(predicate: Callable[[], Any], timeout: float = 20.0) -> Any:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise TimeoutError("condition not reached")
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def chat() -> AsyncIterator[RecordingChat]:
     widget = RecordingChat(config_id="deterministic", emulator="inprocess")
@@ -57,7 +46,7 @@ async def chat() -> AsyncIterator[RecordingChat]:
     await widget.session.wait_until("connected", timeout=30)
     yield widget
     widget.close()
-    await eventually(lambda: widget.session.state == "disconnected", timeout=15)
+    await eventually_async(lambda: widget.session.state == "disconnected", timeout=15)
 
 
 def browser_msg(
@@ -79,7 +68,9 @@ async def test_mic_frames_in_binary_buffers_reach_the_session(chat: RecordingCha
     assert [o.seq for o in outgoing] == list(range(len(frames)))
     assert outgoing[3].t_capture == 1060.0
     assert not any(o.dropped for o in outgoing)
-    stats = await eventually(lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats)
+    stats = await eventually_async(
+        lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats
+    )
     assert stats["frames_sent"] >= len(frames)
     assert chat.last_error == ""
 
@@ -132,7 +123,9 @@ async def test_batched_frames_reach_the_session_as_the_same_20ms_frames(
     assert [o.seq for o in outgoing] == list(range(len(frames)))
     assert [o.t_capture for o in outgoing] == [1000.0 + 20 * s for s in range(len(frames))]
     assert not any(o.dropped for o in outgoing)
-    stats = await eventually(lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats)
+    stats = await eventually_async(
+        lambda: chat.stats.get("frames_sent", 0) >= len(frames) and chat.stats
+    )
     assert stats["frames_sent"] == len(frames)
     assert chat.last_error == ""
 
@@ -187,7 +180,7 @@ async def test_tts_chunks_become_play_audio_with_the_pcm_as_a_binary_buffer(
     chat.session.on_event(lambda d, e, _t: received.append(e) if isinstance(e, TTSChunk) else None)
     browser_msg(chat, {"kind": "ui_action", "action": "say", "text": "hello there"})
     # The reply streams at real-time pace: its first chunks are enough.
-    await eventually(lambda: len(chat.kinds("play_audio")) >= 6 and len(received) >= 6)
+    await eventually_async(lambda: len(chat.kinds("play_audio")) >= 6 and len(received) >= 6)
     plays = chat.kinds("play_audio")[:6]
     received = received[:6]
     assert b"".join(b[0] for _, b in plays) == b"".join(c.audio for c in received)
@@ -204,7 +197,7 @@ async def test_tts_chunks_become_play_audio_with_the_pcm_as_a_binary_buffer(
 async def test_without_binary_buffers_play_audio_carries_base64(chat: RecordingChat) -> None:
     chat.binary_buffers = False
     chat.say("hello there")
-    await eventually(lambda: len(chat.kinds("play_audio")) >= 6)
+    await eventually_async(lambda: len(chat.kinds("play_audio")) >= 6)
     plays = chat.kinds("play_audio")
     assert all(buffers == [] for _, buffers in plays)
     pcm = b"".join(base64.b64decode(c["pcm_b64"]) for c, _ in plays)
@@ -214,7 +207,7 @@ async def test_without_binary_buffers_play_audio_carries_base64(chat: RecordingC
 
 async def test_interrupt_stops_playback_and_marks_what_was_heard(chat: RecordingChat) -> None:
     chat.say("tell me a long story please")
-    first = await eventually(lambda: chat.kinds("play_audio"))
+    first = await eventually_async(lambda: chat.kinds("play_audio"))
     content, buffers = first[0]
     total = len(buffers[0]) // 2
     # The browser reports the first chunk fully played, then the user interrupts.
@@ -229,9 +222,9 @@ async def test_interrupt_stops_playback_and_marks_what_was_heard(chat: Recording
         },
     )
     browser_msg(chat, {"kind": "ui_action", "action": "interrupt"})
-    stops = await eventually(lambda: chat.kinds("stop_playback"))
+    stops = await eventually_async(lambda: chat.kinds("stop_playback"))
     assert stops[0][0]["reason"] == "user"
-    message = await eventually(
+    message = await eventually_async(
         lambda: next((m for m in chat.messages if m["interrupted"]), None), timeout=10
     )
     assert message["role"] == "assistant"
@@ -262,7 +255,7 @@ async def test_synced_and_saved_state_never_contain_the_api_key(
         widget.connect()
         await widget.session.wait_until("connected", timeout=30)
         widget.say("hello there")
-        await eventually(lambda: any(m["role"] == "assistant" for m in widget.messages))
+        await eventually_async(lambda: any(m["role"] == "assistant" for m in widget.messages))
         state = json.dumps(widget.get_state(), default=repr)
         saved = json.dumps(ipywidgets.embed.embed_data(views=[widget]), default=repr)
         texts = [state, saved, repr(widget), str(widget), repr(widget.session), widget.last_error]
@@ -276,7 +269,7 @@ async def test_synced_and_saved_state_never_contain_the_api_key(
             assert f":{emulator.port}" not in text
             assert "ws://" not in text
         widget.close()
-        await eventually(lambda: widget.session.state == "disconnected", timeout=15)
+        await eventually_async(lambda: widget.session.state == "disconnected", timeout=15)
 
 
 async def test_errors_in_comm_messages_are_shown_not_swallowed(chat: RecordingChat) -> None:
@@ -292,7 +285,7 @@ async def test_errors_in_comm_messages_are_shown_not_swallowed(chat: RecordingCh
 
 async def test_client_errors_land_in_last_error(chat: RecordingChat) -> None:
     browser_msg(chat, {"kind": "client_error", "code": "mic_denied", "message": "Denied."})
-    await eventually(lambda: "mic_denied" in chat.session.last_error)
+    await eventually_async(lambda: "mic_denied" in chat.session.last_error)
     assert "Denied." in chat.last_error
 
 
@@ -349,8 +342,8 @@ async def _connected_with_own_emulator() -> tuple[VoiceChat, int]:
 async def test_closing_the_widget_closes_its_session_and_emulator_process() -> None:
     widget, port = await _connected_with_own_emulator()
     widget.close()
-    await eventually(lambda: widget.session.state == "disconnected", timeout=20)
-    await eventually(lambda: not _port_open(port), timeout=20)
+    await eventually_async(lambda: widget.session.state == "disconnected", timeout=20)
+    await eventually_async(lambda: not _port_open(port), timeout=20)
 
 
 async def test_closing_the_comm_stops_the_owned_session_and_its_emulator() -> None:
@@ -360,8 +353,8 @@ async def test_closing_the_comm_stops_the_owned_session_and_its_emulator() -> No
     comm = widget.comm
     assert comm is not None
     comm.close()  # what marimo's cell lifecycle does to the old widget on a re-run
-    await eventually(lambda: widget.session.state == "disconnected", timeout=20)
-    await eventually(lambda: not _port_open(port), timeout=20)
+    await eventually_async(lambda: widget.session.state == "disconnected", timeout=20)
+    await eventually_async(lambda: not _port_open(port), timeout=20)
     assert widget.comm is None
 
 
@@ -407,7 +400,7 @@ async def test_play_audio_carries_kernel_time_and_playback_started_sets_first_pl
     )
     before = time.time() * 1000
     chat.say("hello there")
-    plays = await eventually(lambda: len(seen) >= 3 and chat.kinds("play_audio"))
+    plays = await eventually_async(lambda: len(seen) >= 3 and chat.kinds("play_audio"))
     after = time.time() * 1000
     stamps = [c["t_kernel"] for c, _ in plays]
     # Epoch ms on the kernel's clock, taken as each chunk came in, in arrival order.
@@ -419,7 +412,7 @@ async def test_play_audio_carries_kernel_time_and_playback_started_sets_first_pl
         chat,
         {"kind": "playback_started", "chunk_id": first["chunk_id"], "t_scheduled": stamps[0] + 50},
     )
-    record = await eventually(
+    record = await eventually_async(
         lambda: next(
             (r for r in chat.session.latency if r["generation_id"] == first["generation_id"]),
             None,
@@ -450,9 +443,9 @@ async def test_widget_transcript_shows_streaming_entries_through_the_text_traits
 
 async def test_a_cleared_client_error_leaves_last_error(chat: RecordingChat) -> None:
     browser_msg(chat, {"kind": "client_error", "code": "mic_denied", "message": "Denied."})
-    await eventually(lambda: chat.last_error == "mic_denied: Denied.")
+    await eventually_async(lambda: chat.last_error == "mic_denied: Denied.")
     browser_msg(chat, {"kind": "client_error_cleared", "code": "mic_denied"})
-    await eventually(lambda: chat.session.last_error == "")
+    await eventually_async(lambda: chat.session.last_error == "")
     assert chat.last_error == ""
 
 
@@ -469,17 +462,17 @@ async def test_a_page_that_cannot_play_stops_the_assistant_counting_as_audible(
     chat: RecordingChat,
 ) -> None:
     chat.say("tell me a long story please")
-    await eventually(lambda: chat.session.is_assistant_speaking)
+    await eventually_async(lambda: chat.session.is_assistant_speaking)
     message = {"kind": "client_error", "code": "audio_suspended", "message": "No sound."}
     browser_msg(chat, message)
-    await eventually(lambda: not chat.session.is_assistant_speaking, timeout=2)
+    await eventually_async(lambda: not chat.session.is_assistant_speaking, timeout=2)
     assert chat.session.player_blocked
     # Later replies still reach the page (sound may start) but do not count as heard.
     seen: list[bool] = []
     chat.session.observe(lambda c: seen.append(c["new"]), names=["is_assistant_speaking"])
     before = len(chat.kinds("play_audio"))
     chat.say("and another one")
-    await eventually(lambda: len(chat.kinds("play_audio")) > before + 5)
+    await eventually_async(lambda: len(chat.kinds("play_audio")) > before + 5)
     assert True not in seen
     browser_msg(chat, {"kind": "client_error_cleared", "code": "audio_suspended"})
     assert not chat.session.player_blocked

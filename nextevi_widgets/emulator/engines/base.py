@@ -19,6 +19,7 @@ __all__ = [
     "ENGINE_SAMPLE_RATE",
     "OUTPUT_SAMPLE_RATE",
     "EmotionAnalyzer",
+    "EngineSet",
     "EngineUnavailableError",
     "RecognitionResult",
     "RecognizedWord",
@@ -103,3 +104,30 @@ class Responder(Protocol):
         """Yield the reply as text deltas (joined they form the full reply). Keeps its own short
         conversation memory."""
         ...
+
+
+@dataclass
+class EngineSet:
+    """The engines serving one connection."""
+
+    vad: VoiceActivityDetector
+    stt: SpeechRecognizer
+    tts: SpeechSynthesizer
+    emotion: EmotionAnalyzer
+    responder: Responder
+    name: str
+    info: dict[str, str] = field(default_factory=dict)
+    """Which engine serves each stage (``vad``, ``stt``, ``interim``, ``tts``), for logs and
+    ``connection_metadata``."""
+    notice: str | None = None
+    """Told to the user on connecting (e.g. that speech recognition is not installed)."""
+
+    def close(self) -> None:
+        """Release what the connection holds, now: the emulator calls this when the connection
+        ends. Engines with per-connection resources (a recogniser's decoder) expose
+        ``close()``; an engine that wraps another such engine must forward it. Blocking (it may
+        wait for a call in progress on another thread); idempotent."""
+        for engine in (self.stt, self.vad, self.tts, self.emotion, self.responder):
+            close = getattr(engine, "close", None)
+            if callable(close):
+                close()

@@ -30,23 +30,24 @@ from importlib.util import find_spec
 
 import numpy as np
 
-from ..profiles import EngineSet, register_profile, speechless_engine_set
-from .base import (
+from .engines.base import (
     EmotionAnalyzer,
+    EngineSet,
     EngineUnavailableError,
     Responder,
     SpeechRecognizer,
     SpeechSynthesizer,
     VoiceActivityDetector,
 )
-from .emotion import ProsodyEmotionAnalyzer, text_valence
-from .llm import OpenAICompatibleResponder
-from .prosody import extract_prosody
-from .responder import RuleResponder
-from .stt import SpeculativeWhisperRecognizer, WhisperRecognizer
-from .stt_workers import make_recognizer
-from .tts import EspeakSynthesizer, PiperSynthesizer
-from .vad import SileroVad, WebRtcVad
+from .engines.emotion import ProsodyEmotionAnalyzer, text_valence
+from .engines.llm import OpenAICompatibleResponder
+from .engines.prosody import extract_prosody
+from .engines.responder import RuleResponder
+from .engines.stt import SpeculativeWhisperRecognizer, WhisperRecognizer
+from .engines.stt_workers import make_recognizer
+from .engines.tts import EspeakSynthesizer, PiperSynthesizer
+from .engines.vad import SileroVad, WebRtcVad
+from .profiles import register_profile, speechless_engine_set
 
 __all__ = [
     "PROFILES",
@@ -181,7 +182,7 @@ def _auto_vad(choice: AutoChoice) -> tuple[VoiceActivityDetector, str]:
             pass  # e.g. no wheel for this machine: the next best
     if choice.vad in ("silero", "webrtc"):
         return WebRtcVad(), "webrtc"
-    from .vad import EnergyVad
+    from .engines.vad import EnergyVad
 
     return EnergyVad(), "energy"
 
@@ -197,7 +198,7 @@ def _auto_tts(choice: AutoChoice) -> tuple[SpeechSynthesizer, str]:
             return EspeakSynthesizer(), "espeak"
         except EngineUnavailableError:
             pass
-    from ..deterministic import SyntheticVoice
+    from .deterministic import SyntheticVoice
 
     return SyntheticVoice(), "synthetic"
 
@@ -223,8 +224,8 @@ def auto_engines(installed: Mapping[str, bool] | None = None) -> EngineSet:
     if choice.emotion == "prosody+vader":
         emotion, responder = ProsodyEmotionAnalyzer(), _responder()
     else:
-        from ..deterministic import RMSEmotion
-        from ..deterministic import RuleResponder as PlainResponder
+        from .deterministic import RMSEmotion
+        from .deterministic import RuleResponder as PlainResponder
 
         emotion, responder = RMSEmotion(), PlainResponder()
     used = AutoChoice(

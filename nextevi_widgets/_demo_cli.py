@@ -69,7 +69,7 @@ def register(subparsers: Any) -> None:
 def find_quickstart(start: Path | None = None) -> Path | None:
     """``notebooks/01_quickstart.ipynb`` in ``start`` (default: cwd) or the source checkout."""
     candidates = [(start or Path.cwd()) / QUICKSTART]
-    candidates.append(Path(__file__).resolve().parents[2] / QUICKSTART)
+    candidates.append(Path(__file__).resolve().parents[1] / QUICKSTART)
     for path in candidates:
         if path.is_file():
             return path
@@ -84,7 +84,7 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.headless:
         import asyncio
 
-        from .._demo import run_headless
+        from ._demo import run_headless
 
         wav = Path(args.wav) if args.wav else None
         asyncio.run(
