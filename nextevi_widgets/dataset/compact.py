@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .parts import committed_parts, read_manifest, write_part
 from .schema import TABLES
-from .writer import committed_parts, read_manifest, write_part
 
 __all__ = ["compact_dataset"]
 

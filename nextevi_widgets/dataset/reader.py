@@ -11,8 +11,8 @@ import duckdb
 import pyarrow as pa
 
 from ._deps import require_dask, require_pandas
+from .parts import committed_parts, read_manifest
 from .schema import SCHEMAS, TABLES
-from .writer import committed_parts, read_manifest
 
 if TYPE_CHECKING:
     from ..recording import Recording

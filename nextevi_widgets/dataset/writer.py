@@ -12,7 +12,6 @@ KeyboardInterrupt) flushes what is buffered.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import time
 import uuid
@@ -24,12 +23,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .parts import committed_parts, ensure_manifest, write_part
 from .rows import Event, Row, recording_from_events, session_rows
-from .schema import FORMAT, MANIFEST, RESERVED_COLUMNS, SCHEMA_VERSION, SCHEMAS, TABLES
+from .schema import RESERVED_COLUMNS, SCHEMAS, TABLES
 
-__all__ = ["DatasetWriter", "committed_parts", "read_manifest", "write_part"]
-
-_COMMIT_ORDER = (*[name for name in TABLES if name != "sessions"], "sessions")
+__all__ = ["DatasetWriter"]
 
 
 class DatasetWriter:
@@ -69,7 +67,7 @@ class DatasetWriter:
         self.compression = compression
         self.compact = compact
         self.closed = False
-        _ensure_manifest(self.path)
+        ensure_manifest(self.path)
         self._writer_id = uuid.uuid4().hex[:8]
         self._seq = 0
         self._parts: list[str] = []
@@ -228,54 +226,6 @@ class DatasetWriter:
             self._label_types.setdefault(label, kind)
 
 
-# ---------------------------------------------------------------------- files
-
-
-def read_manifest(path: Path) -> dict[str, Any]:
-    """The dataset's manifest; a clear error for a folder that is not a dataset or one
-    written by a newer version."""
-    manifest_path = path / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{path} is not a session dataset (no {MANIFEST})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ValueError(f"{manifest_path} is not a {FORMAT} manifest")
-    version = manifest.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        raise ValueError(
-            f"{path} has schema version {version}; this nextevi-widgets reads up to "
-            f"{SCHEMA_VERSION} (upgrade the package)"
-        )
-    return manifest
-
-
-def committed_parts(path: Path) -> list[str]:
-    """Names of the parts whose ``sessions`` file exists, oldest first."""
-    folder = path / "sessions"
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob("part-*.parquet"))
-
-
-def _ensure_manifest(path: Path) -> None:
-    if (path / MANIFEST).exists():
-        read_manifest(path)
-        return
-    if path.exists() and any(path.iterdir()):
-        raise FileExistsError(f"{path} exists, is not empty and is not a session dataset")
-    path.mkdir(parents=True, exist_ok=True)
-    manifest = {
-        "format": FORMAT,
-        "schema_version": SCHEMA_VERSION,
-        "tables": list(TABLES),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-    }
-    temp = path / f".{MANIFEST}.tmp"
-    temp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
-    os.replace(temp, path / MANIFEST)
-
-
 def _existing(path: Path) -> tuple[dict[str, str], set[str], dict[str, pa.DataType]]:
     """Session ids already written (with the part of their newest row), those whose newest
     row has an error, label types."""
@@ -301,33 +251,3 @@ def _existing(path: Path) -> tuple[dict[str, str], set[str], dict[str, pa.DataTy
             else:
                 failed.add(session_id)
     return done, failed, types
-
-
-def write_part(root: Path, part: str, tables: Mapping[str, pa.Table], compression: str) -> None:
-    """Write one part: every table's file under a hidden temporary name, then renamed into
-    place, ``sessions`` last (it commits the part). Empty tables other than ``sessions`` get
-    no file."""
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name in _COMMIT_ORDER:
-            table = tables.get(name)
-            if table is None or (table.num_rows == 0 and name != "sessions"):
-                continue
-            folder = root / name
-            folder.mkdir(exist_ok=True)
-            temp = folder / f".{part}.parquet.tmp"
-            _write_durably(table, temp, compression)
-            staged.append((temp, folder / f"{part}.parquet"))
-        for temp, final in staged:
-            os.replace(temp, final)
-    except BaseException:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
-        raise
-
-
-def _write_durably(table: pa.Table, path: Path, compression: str) -> None:
-    with open(path, "wb") as sink:
-        pq.write_table(table, sink, compression=compression)
-        sink.flush()
-        os.fsync(sink.fileno())
