@@ -1,5 +1,5 @@
 """Batch tests: spoken inputs on disk, the quick deterministic emulator profile, and the
-client tests' scripted server (one scripted server for every test area)."""
+client tests' credentials for the shared scripted server (``_harness.scripted_server``)."""
 
 from __future__ import annotations
 

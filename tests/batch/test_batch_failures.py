@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from client_servers import KEY, ScriptedServer, Session
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import KEY
 
 from nextevi_widgets.batch import BatchSummary, arun_batch
 from nextevi_widgets.client.messages import (
@@ -23,7 +24,7 @@ from nextevi_widgets.dataset import SessionDataset
 GUARD = 60.0
 
 
-async def _converse(session: Session) -> None:
+async def _converse(session: Connection) -> None:
     """A minimal server turn: metadata, wait for some audio, a transcript and a short reply."""
     await session.send_metadata()
     frames = 0
@@ -55,7 +56,7 @@ async def _run(server: ScriptedServer, inputs: Any, out: Path, **options: Any) -
 async def test_a_dropped_connection_is_retried_on_a_fresh_one(
     spoken: list[Path], tmp_path: Path
 ) -> None:
-    async def script(session: Session) -> None:
+    async def script(session: Connection) -> None:
         if session.index == 0:
             await session.ws.close(1011, "internal error")
             return
@@ -76,7 +77,7 @@ async def test_a_dropped_connection_is_retried_on_a_fresh_one(
 
 
 async def test_retries_give_up_with_an_error_row(spoken: list[Path], tmp_path: Path) -> None:
-    async def script(session: Session) -> None:
+    async def script(session: Connection) -> None:
         await session.ws.close(1013, "TOO_MANY_CONNECTIONS")
 
     async with ScriptedServer(script) as server:
@@ -91,7 +92,7 @@ async def test_retries_give_up_with_an_error_row(spoken: list[Path], tmp_path: P
 async def test_rejected_credentials_are_not_retried_and_stop_the_run(
     spoken: list[Path], tmp_path: Path
 ) -> None:
-    async def script(session: Session) -> None:
+    async def script(session: Connection) -> None:
         await session.ws.close(4001, "AUTH_FAILED")
 
     async with ScriptedServer(script) as server:
@@ -110,7 +111,7 @@ async def test_rejected_credentials_are_not_retried_and_stop_the_run(
 async def test_an_in_band_server_error_is_an_error_row_with_the_events(
     spoken: list[Path], tmp_path: Path
 ) -> None:
-    async def script(session: Session) -> None:
+    async def script(session: Connection) -> None:
         await session.send_metadata()
         await session.next_frame()
         await session.send(Transcription(transcript="hel", is_final=False, event_type="normal"))
@@ -139,7 +140,7 @@ async def test_an_in_band_server_error_is_an_error_row_with_the_events(
 async def test_a_fatal_close_mid_input_keeps_its_events_and_the_run_goes_on(
     spoken: list[Path], tmp_path: Path
 ) -> None:
-    async def script(session: Session) -> None:
+    async def script(session: Connection) -> None:
         await session.send_metadata()
         await session.next_frame()
         await session.send(Transcription(transcript="hel", is_final=False, event_type="normal"))
