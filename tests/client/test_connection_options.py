@@ -14,7 +14,8 @@ import typing
 from pathlib import Path
 
 import pytest
-from client_servers import KEY, ScriptedServer, Session, collect
+from _harness.scripted_server import Connection, ScriptedServer
+from client_servers import KEY, collect
 
 import nextevi_widgets
 from nextevi_widgets.client import ConnectionKeywords, ConnectionOptions, NextEVIClient
@@ -309,7 +310,7 @@ def test_a_widget_showing_a_session_takes_no_connection_options() -> None:
 # ---------------------------------------------------------------------- reconnect policy
 
 
-async def _drop(session: Session) -> None:
+async def _drop(session: Connection) -> None:
     """The first connection says hello and then drops (1011); every later one drops at once,
     so no reconnect counts as a success and the retries run out."""
     await session.next_json()  # session_settings
