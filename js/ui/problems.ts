@@ -16,6 +16,8 @@ export const PROBLEM_AREA: Record<ClientErrorCode, ProblemArea> = {
   mic_silent: "mic",
   playback_error: "output",
   audio_suspended: "output",
+  // A kernel message the page cannot use: they all concern playback.
+  comm_error: "output",
 };
 
 export const CLIENT_ERROR_CODES = new Set<string>(Object.keys(PROBLEM_AREA));
