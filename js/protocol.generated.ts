@@ -63,7 +63,7 @@ function checkUnion(
  */
 export type ClientErrorCode = "insecure_origin" | "mic_denied" | "no_audio_worklet" | "no_media_devices" | "audio_error" | "playback_error" | "audio_suspended" | "mic_silent" | "comm_error";
 export const CLIENT_ERROR_CODES: readonly ClientErrorCode[] = ["insecure_origin", "mic_denied", "no_audio_worklet", "no_media_devices", "audio_error", "playback_error", "audio_suspended", "mic_silent", "comm_error"];
-const CLIENT_ERROR_CODES_SET: ReadonlySet<unknown> = new Set<unknown>(CLIENT_ERROR_CODES);
+const CLIENT_ERROR_CODES_SET: ReadonlySet<unknown> = /* @__PURE__ */ new Set<unknown>(CLIENT_ERROR_CODES);
 export function isClientErrorCode(value: unknown): value is ClientErrorCode {
   return CLIENT_ERROR_CODES_SET.has(value);
 }
@@ -71,7 +71,7 @@ export function isClientErrorCode(value: unknown): value is ClientErrorCode {
 /** Why the kernel stops the page's playback (`stop_playback`). */
 export type StopReason = "interruption" | "user" | "disconnect";
 export const STOP_REASONS: readonly StopReason[] = ["interruption", "user", "disconnect"];
-const STOP_REASONS_SET: ReadonlySet<unknown> = new Set<unknown>(STOP_REASONS);
+const STOP_REASONS_SET: ReadonlySet<unknown> = /* @__PURE__ */ new Set<unknown>(STOP_REASONS);
 export function isStopReason(value: unknown): value is StopReason {
   return STOP_REASONS_SET.has(value);
 }
@@ -79,7 +79,7 @@ export function isStopReason(value: unknown): value is StopReason {
 /** A button or the text box of the widget (`ui_action`). */
 export type UiAction = "connect" | "disconnect" | "interrupt" | "say";
 export const UI_ACTIONS: readonly UiAction[] = ["connect", "disconnect", "interrupt", "say"];
-const UI_ACTIONS_SET: ReadonlySet<unknown> = new Set<unknown>(UI_ACTIONS);
+const UI_ACTIONS_SET: ReadonlySet<unknown> = /* @__PURE__ */ new Set<unknown>(UI_ACTIONS);
 export function isUiAction(value: unknown): value is UiAction {
   return UI_ACTIONS_SET.has(value);
 }
