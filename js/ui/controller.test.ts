@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AnyModel } from "@anywidget/types";
 import type { VoiceModel } from "../model";
 import type { AudioBackend, EnvironmentProblem, MicFrame, MicOptions, Player } from "./audio_api";
+import { checkBrowserMessage } from "../protocol";
 import { Controller } from "./controller";
 
 type Sent = { msg: Record<string, unknown>; buffers: ArrayBuffer[] | undefined };
@@ -17,8 +18,11 @@ interface FakeModel {
 }
 
 const controllers: Controller[] = [];
+/** Whatever a controller sent that breaks its declaration (nextevi_widgets/_comm.py). */
+const undeclared: string[] = [];
 afterEach(async () => {
   for (const c of controllers.splice(0)) await c.dispose();
+  expect(undeclared.splice(0)).toEqual([]);
 });
 
 function fakeModel(values: Partial<VoiceModel>): FakeModel {
@@ -55,6 +59,8 @@ function fakeModel(values: Partial<VoiceModel>): FakeModel {
       handlers.delete(event);
     },
     send: (msg: Record<string, unknown>, _cb: unknown, buffers?: ArrayBuffer[]) => {
+      const problem = checkBrowserMessage(msg);
+      if (problem !== null) undeclared.push(problem.message);
       const { page, n, ...rest } = msg;
       stamps.push({ page, n });
       sent.push({ msg: rest, buffers });
