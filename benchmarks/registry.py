@@ -29,6 +29,7 @@ MODULES: dict[str, Entry] = {
     "emulator_capacity": Entry("benchmarks.bench_emulator_capacity", 720, 240),
     "wer": Entry("benchmarks.bench_wer", 300, 90),
     "frontends": Entry("benchmarks.bench_frontends", 480, 200),
+    "dataset_queries": Entry("benchmarks.bench_dataset_queries", 300, 120),
 }
 """name -> entry. ``--only`` takes these names (comma-separated)."""
 

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 import soundfile
 
 from .client.messages import SessionSettings, TurnDetection
+from .client.options import ConnectionOptions
 from .emulator.engines.base import OUTPUT_SAMPLE_RATE
 from .session import VoiceSession
 
@@ -201,7 +202,8 @@ async def run_headless(
                 inputs.append(os.fspath(spoken))
                 said.append(sentence)
         settings = SessionSettings(turn_detection=TurnDetection(silence_threshold=SILENCE_WAIT))
-        session = VoiceSession(config_id=profile, emulator="process", settings=settings)
+        options = ConnectionOptions(config_id=profile, settings=settings)
+        session = VoiceSession(options=options, emulator="process")
         print(f"NextEVI headless demo: emulator profile {profile!r}", file=out, flush=True)
         task = session.start()
         try:

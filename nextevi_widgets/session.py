@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,7 +34,7 @@ from ._session.backend import Backend, resolve_emulator_mode
 from ._session.handlers import EventHandlers
 from ._session.held_audio import HeldAudio
 from ._session.latency import LatencyTracker
-from ._session.options import split_options
+from ._session.options import SESSION_PARAMETERS
 from ._session.playback import PlaybackTracker
 from ._session.records import OutgoingAudio
 from ._session.replies import PLAYBACK_BLOCKING_CODES
@@ -46,13 +46,15 @@ from ._session.transcript import DEFAULT_MAX_MESSAGES, Transcript
 from ._session.waiting import STATES, SessionError, wait_for_condition
 from .client.config import redact_url
 from .client.messages import DEFAULT_SAMPLE_RATE, ClientMessage, Interrupt, TextInput, TTSChunk
-from .client.scrub import Scrubber, secrets_in_url
+from .client.options import ConnectionKeywords, ConnectionOptions, options_from_keywords
+from .client.scrub import Scrubber
 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from typing_extensions import Unpack
+
     from .client.client import NextEVIClient
-    from .client.messages import SessionSettings
     from .recording import Recorder
 
 __all__ = ["STATES", "OutgoingAudio", "SessionError", "VoiceSession"]
@@ -76,9 +78,11 @@ class VoiceSession(HasTraits):
     With no credentials (argument or ``NEXTEVI_API_KEY``/``NEXTEVI_ACCESS_TOKEN``) and no
     ``url``, ``emulator="auto"`` starts the offline emulator in a child process and connects to
     it. ``emulator="inprocess"`` runs it on the current loop (tests); ``False`` always uses the
-    real service. ``max_messages`` sets the trait of that name; other keyword arguments go to
-    :class:`~nextevi_widgets.client.client.NextEVIClient` (unknown names raise ``TypeError``
-    here, not later in the background task).
+    real service. ``max_messages`` sets the trait of that name. How to connect is one
+    :class:`~nextevi_widgets.client.options.ConnectionOptions`, given as ``options=`` or as its
+    fields by keyword (``api_key=``, ``config_id=``, ``max_reconnect_attempts=``...); it reaches
+    the :class:`~nextevi_widgets.client.client.NextEVIClient` as it is. An unknown keyword
+    raises ``TypeError`` naming it here, not later in the background task.
 
     ::
 
@@ -86,6 +90,7 @@ class VoiceSession(HasTraits):
         session.observe(lambda c: print(c["new"]), names=["state"])
         session.start()                 # returns at once; runs on the notebook's loop
         session.say("hello there")      # or send_audio()/send_file()
+        VoiceSession(options=ConnectionOptions(api_key=key, config_id="my-config"))
     """
 
     state = Enum(STATES, default_value="disconnected")
@@ -122,29 +127,22 @@ class VoiceSession(HasTraits):
     def __init__(
         self,
         *,
-        api_key: str | None = None,
-        config_id: str | None = None,
-        project_id: str | None = None,
-        access_token: str | None = None,
-        url: str | None = None,
-        settings: SessionSettings | None = None,
+        options: ConnectionOptions | None = None,
         emulator: bool | Literal["auto", "process", "inprocess"] = "auto",
         autostart: bool = False,
-        **options: Any,
+        max_messages: int | None = DEFAULT_MAX_MESSAGES,
+        **keywords: Unpack[ConnectionKeywords],
     ) -> None:
-        session_options, client_options = split_options(options)
-        super().__init__(**session_options)
+        try:
+            connection = options_from_keywords(
+                "VoiceSession", options, keywords, also_valid=SESSION_PARAMETERS
+            )
+        except TypeError as exc:
+            raise exc.with_traceback(None) from None  # reported at the caller's line
+        super().__init__(max_messages=max_messages)
         self._t0 = time.monotonic()
-        self._api_key = api_key
-        self._access_token = access_token
-        self._config_id = config_id
-        self._project_id = project_id
-        self._url = url
-        self._settings = settings
-        self._client_options = client_options
-        self._emulator_mode = resolve_emulator_mode(
-            emulator, api_key=api_key, access_token=access_token, url=url
-        )
+        self._options = connection
+        self._emulator_mode = resolve_emulator_mode(emulator, connection)
         self.is_emulator = self._emulator_mode is not None
         self._client: NextEVIClient | None = None
         self._backend: Backend | None = None
@@ -187,6 +185,12 @@ class VoiceSession(HasTraits):
         return self._at if self._at is not None else self.clock
 
     @property
+    def options(self) -> ConnectionOptions:
+        """How this session connects (as given; the emulator's address is filled in only
+        for the client)."""
+        return self._options
+
+    @property
     def client(self) -> NextEVIClient | None:
         """The live client while connected (None otherwise)."""
         return self._client
@@ -197,33 +201,15 @@ class VoiceSession(HasTraits):
         client = self._client
         if client is not None:
             return str(client.url)
-        url = self._backend.url if self._backend is not None else self._url
+        url = self._backend.url if self._backend is not None else self._options.url
         return None if url is None else redact_url(url)
-
-    def _secrets(self) -> Iterable[str | None]:
-        import os
-
-        return (
-            self._api_key,
-            self._access_token,
-            os.environ.get("NEXTEVI_API_KEY"),
-            os.environ.get("NEXTEVI_ACCESS_TOKEN"),
-        )
 
     def _scrub(self, text: str) -> str:
         """Text the session writes itself (error descriptions, front-end reports) without
         credentials. Server text is already scrubbed by the client, at the network boundary."""
-        import os
-
-        urls = (
-            self._url,
-            os.environ.get("NEXTEVI_WEBSOCKET_URL"),
-            os.environ.get("NEXTEVI_BASE_URL"),
-        )
-        key = (*self._secrets(), *urls)
+        key = self._options.secrets()
         if key != self._scrubber_key:
-            secrets = (*self._secrets(), *(v for url in urls for v in secrets_in_url(url)))
-            self._scrubber, self._scrubber_key = Scrubber(secrets), key
+            self._scrubber, self._scrubber_key = Scrubber(key), key
         return self._scrubber.text(text)
 
     def _set(self, **values: Any) -> None:

@@ -8,10 +8,16 @@ from typing import Any
 
 import pytest
 from fast_sessions import FAST_PROFILE, FAST_SETTINGS
+from hypothesis import settings
 
 from nextevi_widgets.session import VoiceSession
 
 FIXTURES_DIR = Path(__file__).parent / "fixtures"
+
+# Hypothesis's per-example deadline is a wall-clock assertion: on a busy machine it fails tests
+# whose logic is fine. Speed is measured in benchmarks/, not here.
+settings.register_profile("nextevi", deadline=None)
+settings.load_profile("nextevi")
 
 
 @pytest.fixture

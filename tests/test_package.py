@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -38,3 +39,22 @@ def test_import_is_light_and_needs_no_jupyter() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_type_checkers_see_every_lazy_name_where_it_is_defined() -> None:
+    """The ``if TYPE_CHECKING`` imports of ``nextevi_widgets/__init__.py`` name each lazy
+    export once, from the module it is loaded from (editors and mypy see real types)."""
+    tree = ast.parse((ROOT / "nextevi_widgets" / "__init__.py").read_text())
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name)
+        if node.test.id == "TYPE_CHECKING"
+    )
+    seen = {
+        alias.asname or alias.name: f"nextevi_widgets.{node.module}"
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert seen == nextevi_widgets._LAZY

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 from urllib.parse import urlsplit
 
 from ..client.config import redact_url
+from ..client.options import ConnectionOptions
 
 __all__ = [
     "EMULATOR_API_KEY",
@@ -29,15 +29,12 @@ EMULATOR_CONFIG_ID = "emulator-default"
 _LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
-def _env(name: str) -> str | None:
-    return os.environ.get(name) or None
-
-
 def resolve_emulator_mode(
-    emulator: bool | str, *, api_key: str | None, access_token: str | None, url: str | None
+    emulator: bool | str, options: ConnectionOptions
 ) -> Literal["process", "inprocess"] | None:
     """Which emulator to start, or None for none. ``"auto"`` starts one (in a child process)
-    only when there are no credentials anywhere and no ``url`` was given."""
+    only when there are no credentials anywhere (``options`` or the environment) and
+    ``options`` has no ``url``."""
     if emulator is False:
         return None
     if emulator is True or emulator == "process":
@@ -48,10 +45,8 @@ def resolve_emulator_mode(
         raise ValueError(
             f"emulator must be True, False, 'auto', 'process' or 'inprocess', not {emulator!r}"
         )
-    has_credentials = any(
-        (api_key, access_token, _env("NEXTEVI_API_KEY"), _env("NEXTEVI_ACCESS_TOKEN"))
-    )
-    return None if has_credentials or url else "process"
+    has_credentials = options.resolve().has_credentials
+    return None if has_credentials or options.url else "process"
 
 
 def is_local_url(url: str | None) -> bool:
@@ -66,16 +61,17 @@ def is_local_url(url: str | None) -> bool:
 
 @dataclass
 class Backend:
-    """Connection target. ``api_key``/``access_token`` are None when the client should
-    resolve them itself (arguments or environment)."""
+    """Connection target: the options the client is built from (the emulator's address and
+    placeholder key filled in when it is one)."""
 
-    url: str | None
-    api_key: str | None
-    access_token: str | None
-    config_id: str | None
+    options: ConnectionOptions
     is_emulator: bool
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack, repr=False)
     _process: object | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str | None:
+        return self.options.url
 
     def __repr__(self) -> str:
         url = None if self.url is None else redact_url(self.url)
@@ -93,49 +89,31 @@ class Backend:
 
 
 async def open_backend(
-    mode: Literal["process", "inprocess"] | None,
-    *,
-    api_key: str | None,
-    access_token: str | None,
-    url: str | None,
-    config_id: str | None,
+    mode: Literal["process", "inprocess"] | None, options: ConnectionOptions
 ) -> Backend:
     """Start the emulator ``mode`` asks for (if any) and say how to reach it."""
+    config_id = options.config_id or EMULATOR_CONFIG_ID
     if mode is None:
-        local = is_local_url(url)
-        anonymous = not any(
-            (api_key, access_token, _env("NEXTEVI_API_KEY"), _env("NEXTEVI_ACCESS_TOKEN"))
-        )
-        if local and anonymous:
+        local = is_local_url(options.url)
+        if local and not options.resolve().has_credentials:
             # A local emulator started elsewhere (e.g. `nextevi-widgets emulator`).
-            api_key, config_id = EMULATOR_API_KEY, config_id or EMULATOR_CONFIG_ID
-        return Backend(
-            url=url,
-            api_key=api_key,
-            access_token=access_token,
-            config_id=config_id,
-            is_emulator=local,
-        )
-    backend = Backend(
-        url=None,
-        api_key=EMULATOR_API_KEY,
-        access_token=None,
-        config_id=config_id or EMULATOR_CONFIG_ID,
-        is_emulator=True,
-    )
+            options = options.replace(api_key=EMULATOR_API_KEY, config_id=config_id)
+        return Backend(options=options, is_emulator=local)
+    options = options.replace(api_key=EMULATOR_API_KEY, access_token=None, config_id=config_id)
+    backend = Backend(options=options, is_emulator=True)
     try:
         if mode == "inprocess":
             from ..emulator import Emulator
 
             emu = await backend._stack.enter_async_context(Emulator(port=0))
-            backend.url = emu.url
+            backend.options = options.replace(url=emu.url)
         else:
             from ..emulator import EmulatorProcess
 
             proc = EmulatorProcess()
             backend._process = proc
             await backend._stack.enter_async_context(proc)
-            backend.url = proc.url
+            backend.options = options.replace(url=proc.url)
     except BaseException:
         await backend.aclose()
         raise

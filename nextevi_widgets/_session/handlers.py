@@ -112,6 +112,8 @@ class EventHandlers:
 
     def on_disconnected(self, event: Disconnected, now: float) -> None:
         self.cut_turns("disconnect", now)
+        # Final counters before the state says "stopped": whoever waits for that reads them.
+        self.s._refresh_stats()
         error = event.error
         if error is None and event.code is not None and 4000 <= event.code < 5000:
             error = ConnectionClosedError(event.code, event.reason)
@@ -124,6 +126,7 @@ class EventHandlers:
         s = self.s
         text = s._scrub(describe_error(error))
         logger.warning("NextEVI session stopped: %s", text)
+        s._refresh_stats()
         s._alerts.show("stopped", text)
         s._set(state="error")
 

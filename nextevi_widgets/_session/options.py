@@ -1,42 +1,21 @@
-"""Splits :class:`~nextevi_widgets.session.VoiceSession` keyword options into the session's own
-(its configurable traits) and the client's, rejecting unknown names at construction rather
-than when the background task builds the client."""
+"""The keyword arguments of :class:`~nextevi_widgets.session.VoiceSession` besides the
+connection's (:class:`~nextevi_widgets.client.options.ConnectionKeywords`): declared once here
+for the session and for the widgets that create one."""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Mapping
-from typing import Any
+from ..client.options import ConnectionKeywords
+from .backend import EmulatorMode
 
-__all__ = ["SESSION_OPTIONS", "split_options"]
+__all__ = ["SESSION_PARAMETERS", "SessionKeywords"]
 
-SESSION_OPTIONS = frozenset({"max_messages"})
-"""Session traits that may be set as constructor keywords."""
-
-_SET_BY_SESSION = frozenset(
-    {"api_key", "access_token", "config_id", "project_id", "url", "settings"}
-)
+SESSION_PARAMETERS = ("options", "emulator", "autostart", "max_messages")
+"""``VoiceSession``'s own parameters (valid names for its keyword check)."""
 
 
-def client_option_names() -> frozenset[str]:
-    """Keyword options of ``NextEVIClient`` that a session passes through."""
-    from ..client.client import NextEVIClient
+class SessionKeywords(ConnectionKeywords, total=False):
+    """Every keyword ``VoiceSession`` takes: its own parameters and the connection's."""
 
-    params = inspect.signature(NextEVIClient.__init__).parameters.values()
-    names = {p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    return frozenset(names - _SET_BY_SESSION)
-
-
-def split_options(options: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """``(session_options, client_options)``; raises ``TypeError`` naming unknown options."""
-    client_names = client_option_names()
-    unknown = sorted(set(options) - SESSION_OPTIONS - client_names)
-    if unknown:
-        valid = ", ".join(sorted(SESSION_OPTIONS | client_names))
-        raise TypeError(
-            f"VoiceSession() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
-            f"valid options besides the named parameters: {valid}"
-        )
-    session = {k: v for k, v in options.items() if k in SESSION_OPTIONS}
-    client = {k: v for k, v in options.items() if k not in SESSION_OPTIONS}
-    return session, client
+    emulator: EmulatorMode
+    autostart: bool
+    max_messages: int | None

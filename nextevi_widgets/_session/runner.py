@@ -23,26 +23,12 @@ async def run_session(session: VoiceSession) -> None:
     ticker = asyncio.ensure_future(session._tick())
     client: NextEVIClient | None = None
     try:
-        backend = await open_backend(
-            session._emulator_mode,
-            api_key=session._api_key,
-            access_token=session._access_token,
-            url=session._url,
-            config_id=session._config_id,
-        )
+        backend = await open_backend(session._emulator_mode, session._options)
         session._backend = backend
         session._set(is_emulator=backend.is_emulator)
         from ..client.client import NextEVIClient
 
-        client = NextEVIClient(
-            api_key=backend.api_key,
-            access_token=backend.access_token,
-            config_id=backend.config_id,
-            project_id=session._project_id,
-            url=backend.url,
-            settings=session._settings,
-            **session._client_options,
-        )
+        client = NextEVIClient(options=backend.options)
         session._client = client
         await client.connect()
         session._events.on_connected(client.connection_id)
@@ -65,6 +51,8 @@ async def run_session(session: VoiceSession) -> None:
                 await client.close()
             except Exception:
                 logger.debug("client close failed", exc_info=True)
+        # Final counters before the state says "stopped": whoever waits for that reads them.
+        session._refresh_stats()
         session._events.on_stopped()
         backend_, session._backend = session._backend, None
         if backend_ is not None:

@@ -12,7 +12,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, cast, get_args
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, get_args
 
 import anywidget
 import ipywidgets
@@ -35,12 +35,16 @@ from .._comm import (
     split_frames,
 )
 from .._comm_validate import UnionValidator, validator
+from .._session.options import SESSION_PARAMETERS, SessionKeywords
+from ..client.options import ConnectionOptions, options_from_keywords
 from ..client.scrub import comm_safe
 from .convert import ui_emotions, ui_error, ui_messages, ui_stats, ui_text
 from .errors import ErrorPanel
 from .page_order import PageOrder
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from ..client.messages import TTSChunk
     from ..session import VoiceSession
 
@@ -74,6 +78,22 @@ _LINKS: dict[str, tuple[str, Callable[[Any], Any]]] = {
 }
 
 
+class VoiceChatKeywords(SessionKeywords, total=False):
+    """Every keyword ``VoiceChat`` takes besides ``session=`` and ``options=``: the session's
+    (connection fields included) and the widget's audio settings."""
+
+    echo_strategy: Literal["aec", "half-duplex", "headphones"]
+    echo_cancellation: bool
+    noise_suppression: bool
+    auto_gain_control: bool
+    device_id: str
+    volume: float
+    muted: bool
+    mic_enabled: bool
+    binary_buffers: bool
+    frames_per_message: int
+
+
 def _in_colab() -> bool:
     return "google.colab" in sys.modules
 
@@ -82,9 +102,13 @@ class VoiceChat(anywidget.AnyWidget):
     """Talk to NextEVI from the notebook: the browser captures the mic and plays the assistant,
     the kernel holds the connection (and the API key, which never reaches the page).
 
-    ``VoiceChat()`` with no credentials starts the offline emulator. Credentials, ``config_id`` and
-    other keyword arguments go to :class:`~nextevi_widgets.session.VoiceSession`; pass
-    ``session=`` to show an existing session instead (it is then not closed with the widget).
+    ``VoiceChat()`` with no credentials starts the offline emulator. Audio settings
+    (``echo_strategy=``, ``volume=``...) are the widget's; ``options=`` (a
+    :class:`~nextevi_widgets.client.options.ConnectionOptions`), its fields as keywords
+    (``api_key=``, ``config_id=``...) and ``emulator=``/``max_messages=`` go to the
+    :class:`~nextevi_widgets.session.VoiceSession` it creates. An unknown keyword raises
+    ``TypeError`` naming it. Pass ``session=`` to show an existing session instead (it is then
+    not closed with the widget).
 
     The observable state lives on :attr:`session`; the widget syncs a UI-safe subset of it.
     """
@@ -139,6 +163,8 @@ class VoiceChat(anywidget.AnyWidget):
     _sync_alert: tuple[frozenset[str], str] | None = None
     """The keys whose last sync failed and the summary shown for it in ``last_error``."""
     _reporting = False
+    _closed = True
+    """Until ``__init__`` completes: a widget whose construction failed closes as a bare one."""
 
     @traitlets.default("_token")
     def _default_token(self) -> str:
@@ -146,28 +172,34 @@ class VoiceChat(anywidget.AnyWidget):
 
     def __init__(
         self,
-        api_key: str | None = None,
-        config_id: str | None = None,
         *,
         session: VoiceSession | None = None,
-        **options: Any,
+        options: ConnectionOptions | None = None,
+        **keywords: Unpack[VoiceChatKeywords],
     ) -> None:
-        widget_options = {name: options.pop(name) for name in list(options) if self._is_ui(name)}
+        rest: dict[str, Any] = dict(keywords)
+        widget_options = {name: rest.pop(name) for name in list(rest) if self._is_ui(name)}
+        own = {name: rest.pop(name) for name in SESSION_PARAMETERS if name in rest}
+        valid = {*SESSION_PARAMETERS, "session", *VoiceChatKeywords.__annotations__}
+        try:
+            connection = options_from_keywords("VoiceChat", options, rest, also_valid=valid)
+        except TypeError as exc:
+            raise exc.with_traceback(None) from None  # reported at the caller's line
+        if session is not None and (options is not None or rest or own):
+            raise TypeError("pass credentials and options to the session, not with session=")
+        owns_session = session is None
+        if session is None:
+            from ..session import VoiceSession
+
+            session = VoiceSession(options=connection, **own)
+        # Everything is checked before the widget (and its comm) exists.
         widget_options.setdefault("binary_buffers", not _in_colab())
         super().__init__(**widget_options)
         self._errors = ErrorPanel(scrub=self._scrub)
         self._container: ipywidgets.VBox | None = None
         self._task: asyncio.Task[Any] | None = None
         self._closed = False
-        if session is None:
-            from ..session import VoiceSession
-
-            session = VoiceSession(api_key=api_key, config_id=config_id, **options)
-            self._owns_session = True
-        else:
-            if api_key is not None or config_id is not None or options:
-                raise TypeError("pass credentials and options to the session, not with session=")
-            self._owns_session = False
+        self._owns_session = owns_session
         self._session: VoiceSession = session
         self._links = [
             traitlets.dlink((session, source), (self, target), self._guard(source, transform))

@@ -51,6 +51,7 @@ from .messages import (
     parse_client_message,
     parse_server_message,
 )
+from .options import ConnectionKeywords, ConnectionOptions
 
 __all__ = [
     "AudioInput",
@@ -61,7 +62,9 @@ __all__ = [
     "ConfigurationError",
     "Connected",
     "ConnectionClosedError",
+    "ConnectionKeywords",
     "ConnectionMetadata",
+    "ConnectionOptions",
     "Disconnected",
     "EmotionDetection",
     "EmotionScore",

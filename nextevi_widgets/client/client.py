@@ -39,7 +39,7 @@ import random
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy.typing as npt
 from websockets.asyncio.client import ClientConnection
@@ -58,13 +58,10 @@ from .config import (
     build_url,
     new_connection_id,
     redact_url,
-    resolve_base_url,
-    resolve_credentials,
 )
 from .errors import (
     AuthenticationError,
     ClientClosedError,
-    ConfigurationError,
     ConnectionClosedError,
     NextEVIError,
     ReconnectExhaustedError,
@@ -89,7 +86,11 @@ from .messages import (
     UnknownMessage,
     parse_server_message,
 )
+from .options import ConnectionKeywords, ConnectionOptions, options_from_keywords
 from .scrub import Scrubber
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["ClientState", "ClientStats", "NextEVIClient"]
 
@@ -135,11 +136,14 @@ class NextEVIClient:
     ``session_settings`` is sent, so it is safe to await in a notebook cell; everything else runs
     as background tasks on the running loop.
 
-    Credentials come from the arguments or ``NEXTEVI_API_KEY``/``NEXTEVI_ACCESS_TOKEN``,
-    ``NEXTEVI_CONFIG_ID``, ``NEXTEVI_PROJECT_ID``; the endpoint from ``url`` or
-    ``NEXTEVI_WEBSOCKET_URL``/``NEXTEVI_BASE_URL`` (see :mod:`.config`). With an
-    ``access_token`` the client sends ``Authorization: Bearer`` and, unless
-    ``token_in_query=False``, the ``authorization`` query parameter as a fallback.
+    Configure it with a :class:`~.options.ConnectionOptions` (``options=``) or with its fields
+    as keyword arguments (``NextEVIClient(api_key=..., config_id=..., max_reconnect_attempts=3)``);
+    an unknown keyword raises ``TypeError`` naming it. Unset credentials come from
+    ``NEXTEVI_API_KEY``/``NEXTEVI_ACCESS_TOKEN``, ``NEXTEVI_CONFIG_ID``, ``NEXTEVI_PROJECT_ID``;
+    the endpoint from ``url`` or ``NEXTEVI_WEBSOCKET_URL``/``NEXTEVI_BASE_URL`` (see
+    :meth:`~.options.ConnectionOptions.resolve`). With an ``access_token`` the client sends
+    ``Authorization: Bearer`` and, unless ``token_in_query=False``, the ``authorization`` query
+    parameter as a fallback.
 
     ``dialect`` selects how JSON messages are written (``"both"``: docs envelope plus flat
     fields). ``send_text`` and ``interrupt`` are extensions the real service may not support.
@@ -154,48 +158,28 @@ class NextEVIClient:
     """Seconds to wait for the closing handshake before the socket is dropped."""
 
     def __init__(
-        self,
-        *,
-        api_key: str | None = None,
-        config_id: str | None = None,
-        project_id: str | None = None,
-        access_token: str | None = None,
-        url: str | None = None,
-        settings: SessionSettings | None = None,
-        audio_transport: Literal["binary", "json"] = "binary",
-        max_queued_frames: int = 250,
-        keepalive_interval: float | None = None,
-        max_reconnect_attempts: int = 5,
-        reconnect_base_delay: float = 0.5,
-        reconnect_max_delay: float = 10.0,
-        open_timeout: float = 10.0,
-        dialect: Dialect = "both",
-        max_pending_events: int = 10_000,
-        user_agent: str | None = None,
-        token_in_query: bool = True,
+        self, *, options: ConnectionOptions | None = None, **keywords: Unpack[ConnectionKeywords]
     ) -> None:
-        if audio_transport not in ("binary", "json"):
-            raise ConfigurationError("audio_transport must be 'binary' or 'json'")
-        if dialect not in ("both", "flat", "envelope"):
-            raise ConfigurationError("dialect must be 'both', 'flat' or 'envelope'")
-        if max_pending_events < 1 or max_queued_frames < 1:
-            raise ConfigurationError("max_pending_events and max_queued_frames must be >= 1")
-        if keepalive_interval is not None and keepalive_interval <= 0:
-            raise ConfigurationError("keepalive_interval must be positive")
-        self._credentials: Credentials = resolve_credentials(
-            api_key=api_key, config_id=config_id, project_id=project_id, access_token=access_token
-        )
-        self._base_url = resolve_base_url(url)
-        self._settings = settings if settings is not None else SessionSettings()
-        self._audio_transport = audio_transport
-        self._keepalive_interval = keepalive_interval
-        self._max_reconnect_attempts = max(0, max_reconnect_attempts)
-        self._reconnect_base_delay = max(0.0, reconnect_base_delay)
-        self._reconnect_max_delay = max(0.0, reconnect_max_delay)
-        self._open_timeout = open_timeout
-        self._dialect: Dialect = dialect
-        self._user_agent = user_agent or f"nextevi-widgets/{__version__}"
-        self._token_in_query = token_in_query
+        try:
+            resolved = options_from_keywords(
+                "NextEVIClient", options, keywords, also_valid=["options"]
+            )
+        except TypeError as exc:
+            raise exc.with_traceback(None) from None  # reported at the caller's line
+        self._options = resolved
+        found = resolved.resolve()
+        self._credentials: Credentials = found.credentials()
+        self._base_url = found.endpoint()
+        self._settings = resolved.settings if resolved.settings is not None else SessionSettings()
+        self._audio_transport = resolved.audio_transport
+        self._keepalive_interval = resolved.keepalive_interval
+        self._max_reconnect_attempts = max(0, resolved.max_reconnect_attempts)
+        self._reconnect_base_delay = max(0.0, resolved.reconnect_base_delay)
+        self._reconnect_max_delay = max(0.0, resolved.reconnect_max_delay)
+        self._open_timeout = resolved.open_timeout
+        self._dialect: Dialect = resolved.dialect
+        self._user_agent = resolved.user_agent or f"nextevi-widgets/{__version__}"
+        self._token_in_query = resolved.token_in_query
         self._scrubber = Scrubber(self._credentials.secrets(), url=self._base_url)
         self._wire_log = RedactingLogger(_wire_logger, self._scrubber)
         self._log = RedactingLogger(logger, self._scrubber)
@@ -207,8 +191,8 @@ class NextEVIClient:
         self._redacted_url = redact_url(
             build_url(self._base_url, "{connection_id}", self._credentials)
         )
-        self._outbox = Outbox(max_queued_frames)
-        self._queue = EventQueue(max_pending_events)
+        self._outbox = Outbox(resolved.max_queued_frames)
+        self._queue = EventQueue(resolved.max_pending_events)
         self._settled = asyncio.Event()
         self._closing = False
         self._ws: ClientConnection | None = None
@@ -248,6 +232,12 @@ class NextEVIClient:
     def last_error(self) -> Exception | None:
         """The error that stopped the client (or the last connection failure), if any."""
         return self._last_error
+
+    @property
+    def options(self) -> ConnectionOptions:
+        """The options this client was built with, as given (unset credentials are read
+        from the environment when the client is created)."""
+        return self._options
 
     @property
     def settings(self) -> SessionSettings:

@@ -2,9 +2,8 @@
 
 Everything that touches a secret lives here, so the rest of the client can stay careless:
 
-* :func:`resolve_base_url` / :func:`resolve_credentials` read arguments first, then the
-  ``NEXTEVI_*`` environment variables, and fail with a :class:`ConfigurationError` that never
-  contains the key;
+* :class:`Credentials` holds what the server needs (the ``NEXTEVI_*`` environment variables are
+  read by :mod:`.options`, which builds it);
 * :func:`build_url` and :func:`auth_headers` produce what a connection needs;
 * :func:`redact_url` strips query strings and passwords from URLs; :func:`redact_text` strips
   secrets from free text with :class:`~.scrub.Scrubber`, which the client also applies to
@@ -13,11 +12,10 @@ Everything that touches a secret lives here, so the rest of the client can stay 
 
 from __future__ import annotations
 
-import os
 import random
 import string
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -37,8 +35,6 @@ __all__ = [
     "normalize_base_url",
     "redact_text",
     "redact_url",
-    "resolve_base_url",
-    "resolve_credentials",
 ]
 
 DEFAULT_BASE_URL = "wss://api.nextevi.com/ws/voice"
@@ -91,49 +87,6 @@ class Credentials:
     __str__ = __repr__
 
 
-def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if env is None else env
-
-
-def _clean(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def resolve_credentials(
-    *,
-    api_key: str | None = None,
-    config_id: str | None = None,
-    project_id: str | None = None,
-    access_token: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> Credentials:
-    """Credentials from arguments, else from ``NEXTEVI_API_KEY``, ``NEXTEVI_ACCESS_TOKEN``,
-    ``NEXTEVI_CONFIG_ID`` and ``NEXTEVI_PROJECT_ID``.
-
-    Explicit credential arguments win over the environment as a whole: passing ``api_key``
-    ignores ``NEXTEVI_ACCESS_TOKEN`` and vice versa. Raises :class:`ConfigurationError` (without
-    the key in its message) when ``config_id`` or both credentials are missing.
-    """
-    source = _env(env)
-    key, token = _clean(api_key), _clean(access_token)
-    if key is None and token is None:
-        key = _clean(source.get("NEXTEVI_API_KEY"))
-        token = _clean(source.get("NEXTEVI_ACCESS_TOKEN"))
-    config = _clean(config_id) or _clean(source.get("NEXTEVI_CONFIG_ID"))
-    project = _clean(project_id) or _clean(source.get("NEXTEVI_PROJECT_ID"))
-    if key is None and token is None:
-        raise ConfigurationError(
-            "no NextEVI credentials: pass api_key= (or access_token=) or set NEXTEVI_API_KEY "
-            "(or NEXTEVI_ACCESS_TOKEN)"
-        )
-    if config is None:
-        raise ConfigurationError("config_id is required: pass config_id= or set NEXTEVI_CONFIG_ID")
-    return Credentials(config_id=config, api_key=key, project_id=project, access_token=token)
-
-
 def normalize_base_url(raw: str) -> str:
     """``wss://host`` -> ``wss://host/ws/voice``; ``host`` -> ``wss://host/ws/voice``;
     ``http(s)://`` becomes ``ws(s)://``; a trailing slash is dropped. Any query is kept."""
@@ -148,19 +101,6 @@ def normalize_base_url(raw: str) -> str:
         raise ConfigurationError(f"not a WebSocket URL: {redact_url(text)!r}")
     path = parts.path.rstrip("/") or DEFAULT_PATH
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
-
-
-def resolve_base_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """The endpoint base: ``url``, else ``NEXTEVI_WEBSOCKET_URL``, else ``NEXTEVI_BASE_URL``,
-    else :data:`DEFAULT_BASE_URL`; normalised by :func:`normalize_base_url`."""
-    source = _env(env)
-    raw = (
-        _clean(url)
-        or _clean(source.get("NEXTEVI_WEBSOCKET_URL"))
-        or _clean(source.get("NEXTEVI_BASE_URL"))
-        or DEFAULT_BASE_URL
-    )
-    return normalize_base_url(raw)
 
 
 def new_connection_id() -> str:

@@ -1,4 +1,5 @@
-"""URL and credential resolution, connection ids and redaction (nextevi_widgets.client.config)."""
+"""URL and credential resolution (``ConnectionOptions.resolve``), connection ids and redaction
+(nextevi_widgets.client.config)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,20 @@ from nextevi_widgets.client.config import (
     normalize_base_url,
     redact_text,
     redact_url,
-    resolve_base_url,
-    resolve_credentials,
 )
 from nextevi_widgets.client.errors import ConfigurationError
+from nextevi_widgets.client.options import ConnectionOptions
 
 KEY = "oak_TESTKEY_5f3a9c1e7d"
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.SECRET-PAYLOAD.sig"
+
+
+def resolve_base_url(url: str | None = None, *, env: dict[str, str]) -> str:
+    return ConnectionOptions(url=url).resolve(env).endpoint()
+
+
+def resolve_credentials(*, env: dict[str, str], **given: str) -> Credentials:
+    return ConnectionOptions(**given).resolve(env).credentials()  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

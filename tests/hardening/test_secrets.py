@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from nextevi_widgets.client import ConnectionOptions
 from nextevi_widgets.client.client import NextEVIClient
 from nextevi_widgets.client.errors import NextEVIError
 from nextevi_widgets.emulator import Emulator, EmulatorAuth
@@ -160,6 +161,35 @@ async def test_connection_refused_leaks_nowhere(watch: LeakWatch) -> None:
 
     assert session.last_error
     assert_clean(watch.text(), exception_text(caught.value), session.last_error, repr(session))
+
+
+async def test_connection_options_carry_the_key_without_showing_it(
+    watch: LeakWatch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The options object, passed through a refused session, and every error about it."""
+    monkeypatch.setenv("NEXTEVI_ACCESS_TOKEN", f"env-token-{SECRET_PART}")
+    options = ConnectionOptions(api_key=KEY, config_id="deterministic", max_reconnect_attempts=0)
+    texts = [repr(options), str(options), f"{options}", repr(options.resolve())]
+    with pytest.raises(TypeError) as conflict:
+        VoiceSession(options=options, api_key=f"oak_other_{SECRET_PART}", emulator=False)
+    with pytest.raises(TypeError) as misspelt:
+        VoiceSession(api_kye=KEY, emulator=False)  # type: ignore[call-arg]
+    with pytest.raises(ValueError) as not_text:
+        ConnectionOptions(api_key=KEY.encode())  # type: ignore[arg-type]
+    auth = EmulatorAuth(denied_keys=frozenset({KEY}))
+    async with Emulator(profile="deterministic", auth=auth) as emu:
+        session = VoiceSession(options=options.replace(url=emu.url), emulator=False)
+        session.start()
+        await session.wait_until("error", timeout=TIMEOUT)
+        assert emu.stats.auth_failures == 1  # the key did reach the server
+    assert "4003" in session.last_error
+    texts += [repr(session.options), session.last_error, repr(session)]
+    assert "api_key='oak_***'" in texts[0]
+    assert_clean(
+        watch.text(),
+        *texts,
+        *(exception_text(e.value) for e in (conflict, misspelt, not_text)),
+    )
 
 
 def test_an_invalid_url_error_does_not_echo_the_key(watch: LeakWatch) -> None:

@@ -132,6 +132,36 @@ async def test_max_messages_stays_in_the_session_and_client_options_reach_the_cl
 
 def test_unknown_options_fail_at_construction() -> None:
     with pytest.raises(TypeError, match="'max_mesages'") as info:
-        VoiceSession(emulator="inprocess", max_mesages=10)
-    assert "max_messages" in str(info.value)  # the valid names are listed
-    assert "max_queued_frames" in str(info.value)
+        VoiceSession(emulator="inprocess", max_mesages=10)  # type: ignore[call-arg]
+    assert "did you mean 'max_messages'?" in str(info.value)
+    with pytest.raises(TypeError, match="'colour'") as info:
+        VoiceSession(emulator="inprocess", colour="blue")  # type: ignore[call-arg]
+    assert "max_queued_frames" in str(info.value)  # nothing close: the valid names are listed
+
+
+async def test_stats_are_final_when_the_state_says_the_session_stopped(
+    make_session: Callable[..., VoiceSession],
+) -> None:
+    # Stats refresh once a second; whoever waits for "disconnected" must read the final counts.
+    session = make_session()
+    session.start()
+    await session.wait_until("connected", timeout=30)
+    for _ in range(20):
+        session.send_audio(bytes(960))
+    # On the wire (the client's counter); the stats trait has not refreshed yet.
+    await session.wait_until(
+        lambda s: s.client is not None and s.client.stats.frames_sent >= 20, timeout=10
+    )
+    at_stop: list[int] = []
+    session.observe(
+        lambda change: (
+            at_stop.append(session.stats.get("frames_sent", -1))
+            if change["new"] == "disconnected"
+            else None
+        ),
+        names=["state"],
+    )
+    closing = session.close()
+    assert closing is not None
+    await closing
+    assert at_stop == [20]
