@@ -19,6 +19,7 @@ class Entry:
 
 MODULES: dict[str, Entry] = {
     "calibration": Entry("benchmarks.bench_calibration", 30, 10),
+    "comm": Entry("benchmarks.bench_comm", 30, 10),
     "browser_audio": Entry("benchmarks.bench_browser_audio", 300, 60),
     "wire": Entry("benchmarks.bench_wire", 300, 120),
     "kernel_cpu": Entry("benchmarks.bench_kernel_cpu", 300, 60),

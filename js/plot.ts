@@ -5,7 +5,8 @@
 
 import type { AnyModel, Render } from "@anywidget/types";
 import { drawFrame } from "./plot/canvas";
-import { decodeFrame, isFrameHeader, type PlotFrame } from "./plot/frame";
+import { decodeFrame, type PlotFrame } from "./plot/frame";
+import { checkPlotKernelMessage, type PlotBrowserMessage, type PlotKernelMessage } from "./protocol";
 import { isLightColor, themeFor, watchTheme } from "./plot/theme";
 
 interface PlotModel {
@@ -63,6 +64,7 @@ const render: Render<PlotModel> = ({ model, el }) => {
   error.style.borderLeft = "3px solid var(--jp-error-color1, #b00020)";
   error.style.paddingLeft = "6px";
   const png = pngView(model, img);
+  const send = (msg: PlotBrowserMessage): void => model.send(msg);
   let frame: PlotFrame | null = null;
 
   const draw = (): void => {
@@ -92,14 +94,19 @@ const render: Render<PlotModel> = ({ model, el }) => {
     const now = isLightColor(getComputedStyle(el).color);
     if (now !== dark) {
       dark = now;
-      model.send({ kind: "theme", dark: now });
+      send({ kind: "theme", dark: now });
     }
     draw();
   };
   const onMessage = (content: unknown, buffers: readonly (DataView | ArrayBuffer)[]): void => {
-    if (!isFrameHeader(content)) return;
+    const problem = checkPlotKernelMessage(content);
+    if (problem !== null) {
+      // Keep the last good frame on screen and say what was wrong with the message.
+      error.textContent = `emotion plot: the kernel sent a message this page cannot use (${problem.message})`;
+      return;
+    }
     try {
-      frame = decodeFrame(content, buffers ?? []);
+      frame = decodeFrame(content as PlotKernelMessage, buffers ?? []);
       error.textContent = "";
       draw();
     } catch (exc) {
@@ -121,7 +128,7 @@ const render: Render<PlotModel> = ({ model, el }) => {
   png.update();
   draw();
   // Ask for the current frame: this view may appear long after the data did.
-  model.send({ kind: "ready" });
+  send({ kind: "ready" });
   // The view is in the page from the next frame on: its inherited colours are final then.
   const firstTheme = requestAnimationFrame(onTheme);
   const unwatch = watchTheme(onTheme);

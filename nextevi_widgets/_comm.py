@@ -1,37 +1,64 @@
-"""Kernel <-> browser comm messages of the :class:`~nextevi_widgets.widget.VoiceChat` widget.
+"""Kernel <-> browser comm messages of the ``VoiceChat`` and ``EmotionPlot`` widgets.
 
-Every message carries a ``kind`` key (snake_case). NextEVI wire messages use ``type``; keeping the
-two keys apart means the protocols can never be confused in logs. ``js/protocol.ts`` mirrors these
-declarations; CONTRIBUTING.md has the table.
+**This module is the single source of the comm protocol.** ``_comm_codegen.py`` generates the
+TypeScript types and runtime guards (``js/protocol.generated.ts``) and the table in
+CONTRIBUTING.md from these declarations; ``_comm_validate.py`` checks incoming messages against
+them before a handler runs. After changing a declaration run ``./dev gen`` (``./dev test`` fails
+while the generated files are stale).
+
+Conventions the generator relies on: one ``TypedDict`` per message with a single-valued
+``Literal`` ``kind``; optional fields are ``NotRequired``; field types are ``str``, ``int``,
+``float``, ``bool``, ``None``, ``Literal`` strings (named ones listed in :data:`ENUMS`),
+``list[...]``, fixed ``tuple[...]`` and unions of these; the string under a field is its
+documentation; a ``Buffers:`` paragraph in a message's docstring describes its binary buffers.
+Extra keys are accepted (a newer page may add some), missing required ones and wrong types are
+not.
+
+Every message carries a ``kind`` key (snake_case). NextEVI wire messages use ``type``; keeping
+the two keys apart means the protocols can never be confused in logs.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: the TypedDicts must see ``NotRequired`` at class
+# creation (string annotations would make every field required at run time).
 import base64
 import binascii
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, TypedDict, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
-from typing_extensions import NotRequired
+from typing_extensions import NotRequired, TypedDict
 
 __all__ = [
     "CLIENT_ERROR_CODES",
+    "COMM_UNIONS",
+    "ENUMS",
     "AudioFrameMsg",
     "BrowserMessage",
     "CaptureStateMsg",
     "ClientErrorClearedMsg",
+    "ClientErrorCode",
     "ClientErrorMsg",
+    "CommUnion",
     "Envelope",
     "KernelMessage",
     "PlayAudioMsg",
     "PlaybackProgressMsg",
+    "PlaybackStartedMsg",
     "PlaybackStatsMsg",
+    "PlotBrowserMessage",
+    "PlotFrameMsg",
+    "PlotKernelMessage",
+    "PlotReadyMsg",
+    "PlotThemeMsg",
     "StopPlaybackMsg",
+    "StopReason",
+    "UiAction",
     "UiActionMsg",
     "decode_b64_pcm",
     "frame_pcm",
     "split_frames",
 ]
+
+# Shared enums ---------------------------------------------------------------------------------
 
 ClientErrorCode = Literal[
     "insecure_origin",
@@ -42,92 +69,142 @@ ClientErrorCode = Literal[
     "playback_error",
     "audio_suspended",
     "mic_silent",
+    "comm_error",
 ]
+"""A problem the page found (``client_error``); ``comm_error``: the page got a kernel message it
+cannot use (a page left open across an upgrade of the package)."""
 CLIENT_ERROR_CODES: frozenset[str] = frozenset(get_args(ClientErrorCode))
 
+StopReason = Literal["interruption", "user", "disconnect"]
+"""Why the kernel stops the page's playback (``stop_playback``)."""
 
-# Browser -> kernel ---------------------------------------------------------------------------
+UiAction = Literal["connect", "disconnect", "interrupt", "say"]
+"""A button or the text box of the widget (``ui_action``)."""
+
+ENUMS: dict[str, Any] = {
+    "ClientErrorCode": ClientErrorCode,
+    "StopReason": StopReason,
+    "UiAction": UiAction,
+}
+"""Named enums: the generated TypeScript declares these by name (and a constant array each)."""
 
 
-class Envelope(TypedDict):
-    """Added to every browser message by the page's controller: the page's id and a count
-    (1, 2, ...) from which ``_widget/page_order.py`` restores the page's send order."""
+# VoiceChat: browser -> kernel -----------------------------------------------------------------
+
+
+class Envelope(TypedDict, total=False):
+    """Added to every VoiceChat browser message by the page's controller: the page's id and a
+    count (1, 2, ...) from which ``_widget/page_order.py`` restores the page's send order
+    (ipykernel 7 may dispatch a comm message that arrives while a cell runs ahead of one that
+    arrived before it). Optional: a message without it is dispatched as it comes."""
 
     page: str
+    """Id of the page (one per loaded page)."""
     n: int
+    """1, 2, ... per page, in send order."""
 
 
-class AudioFrameMsg(TypedDict):
-    """One or more consecutive 20 ms mic frames: Int16 PCM LE mono 24 kHz, concatenated, in
-    ``buffers[0]`` (or ``pcm_b64`` without buffers)."""
+class AudioFrameMsg(Envelope):
+    """One or more consecutive 20 ms mic frames. Kept small: every byte here is paid 50 times a
+    second.
+
+    Buffers: ``[Int16 PCM LE mono 24 kHz: N consecutive 20 ms frames (480 samples each)
+    concatenated]`` (none with ``pcm_b64``)."""
 
     kind: Literal["audio_frame"]
     seq: int
     """Seq of the (first) frame; the frames of a batch follow without gaps."""
     t_capture: float | list[float]
-    """Capture time of the frame's first sample in ms on the page clock
-    (``performance.timeOrigin + performance.now()``): the first frame's with ``frames`` when a
-    batch's frames follow each other exactly, else one per frame."""
+    """Capture time of the first sample, ms on the page clock (``performance.timeOrigin +
+    performance.now()``): the first frame's with ``frames`` when a batch's frames follow each
+    other exactly, else one time per frame."""
     frames: NotRequired[int]
     """Frames in the buffer when ``t_capture`` is one time (absent: 1)."""
     pcm_b64: NotRequired[str]
-    trace: NotRequired[list[float]]
-    """Benchmarks only (``_trace``): page ms when the worklet finished the last frame's quantum,
-    when the main thread received it, and when the comm message was sent."""
+    """The PCM as base64, only when the front end cannot send binary buffers (Colab)."""
+    trace: NotRequired[tuple[float | None, float | None, float | None]]
+    """Benchmarks only (the ``_trace`` trait), for the message's last frame, page ms: the
+    worklet finished its quantum, the main thread received it, the comm send (``null`` where
+    the page has no such time)."""
 
 
-class PlaybackProgressMsg(TypedDict):
+class PlaybackProgressMsg(Envelope):
+    """How much of a chunk reached the speakers."""
+
     kind: Literal["playback_progress"]
     chunk_id: str
+    """The ``play_audio`` chunk."""
     played_samples: int
     """Cumulative samples of this chunk that reached the speakers."""
     total_samples: int
+    """Samples in the chunk."""
     flushed: bool
+    """The rest of the chunk was dropped (interruption); nothing more of it will play."""
 
 
-class PlaybackStartedMsg(TypedDict):
-    """The chunk's first sample entered an output render quantum (once per played chunk)."""
+class PlaybackStartedMsg(Envelope):
+    """The chunk's first sample entered an output render quantum (once per chunk that starts
+    playing)."""
 
     kind: Literal["playback_started"]
     chunk_id: str
+    """The ``play_audio`` chunk."""
     t_scheduled: float
-    """When that sample plays, ms on the page clock (epoch ms)."""
+    """When that sample plays, ms on the page clock (from the player worklet's render
+    quantum)."""
 
 
-class PlaybackStatsMsg(TypedDict):
+class PlaybackStatsMsg(Envelope):
+    """The player's counters, at most four times a second while it runs."""
+
     kind: Literal["playback_stats"]
     underruns: int
+    """Times the player ran dry in the middle of a reply."""
     queued_ms: float
+    """Audio waiting to be played, ms."""
     played_samples_total: int
+    """Samples played since the player started."""
 
 
-class ClientErrorMsg(TypedDict):
+class ClientErrorMsg(Envelope):
+    """A problem the page found; sent once per problem (again when its text changes)."""
+
     kind: Literal["client_error"]
     code: ClientErrorCode
+    """Which problem."""
     message: str
+    """What the page shows about it."""
 
 
-class ClientErrorClearedMsg(TypedDict):
-    """The page's problem with this code is gone (mic granted, sound started...)."""
+class ClientErrorClearedMsg(Envelope):
+    """The page's problem with this code is gone (the kernel drops it from ``last_error``; a
+    playback code lets the session count replies as heard again)."""
 
     kind: Literal["client_error_cleared"]
     code: ClientErrorCode
+    """The problem that is gone."""
 
 
-class UiActionMsg(TypedDict):
+class UiActionMsg(Envelope):
+    """A button or the text box."""
+
     kind: Literal["ui_action"]
-    action: Literal["connect", "disconnect", "interrupt", "say"]
+    action: UiAction
+    """What the user asked for."""
     text: NotRequired[str]
+    """With ``say``: the typed text."""
 
 
-class CaptureStateMsg(TypedDict):
-    """A view claims (``capturing``) or releases the microphone. ``take_over`` lets a view take
-    the claim from another view (for example one in a browser tab that was closed)."""
+class CaptureStateMsg(Envelope):
+    """A view claims (``capturing``) or releases the microphone (first claim wins)."""
 
     kind: Literal["capture_state"]
     capturing: bool
+    """Claim (true) or release (false)."""
     view_id: str
+    """The view."""
     take_over: NotRequired[bool]
+    """Take the claim from another view (for example one in a browser tab that was closed)."""
 
 
 BrowserMessage = (
@@ -141,29 +218,113 @@ BrowserMessage = (
     | CaptureStateMsg
 )
 
-# Kernel -> browser ---------------------------------------------------------------------------
+# VoiceChat: kernel -> browser -----------------------------------------------------------------
 
 
 class PlayAudioMsg(TypedDict):
-    """TTS audio: Int16 PCM in ``buffers[0]``, or ``pcm_b64`` when the front end has no binary
-    buffers (Colab)."""
+    """Assistant speech to play.
+
+    Buffers: ``[Int16 PCM LE mono]`` (none with ``pcm_b64``)."""
 
     kind: Literal["play_audio"]
     chunk_id: str
+    """Id of the chunk (playback reports name it)."""
     sample_rate: int
+    """Of the PCM, Hz."""
     generation_id: str
+    """The reply the chunk belongs to (empty when the server did not say)."""
     is_last: bool
+    """Last chunk of the reply: running dry afterwards is not an underrun."""
     t_kernel: float
-    """When the kernel got the chunk from the session, epoch ms (``time.time()``)."""
+    """When the kernel got the chunk from the session, epoch ms (``time.time()``; for latency
+    figures)."""
     pcm_b64: NotRequired[str]
+    """The PCM as base64, only when the front end has no binary buffers (Colab)."""
 
 
 class StopPlaybackMsg(TypedDict):
+    """Stop playing at once (with a short fade) and drop what is queued."""
+
     kind: Literal["stop_playback"]
-    reason: Literal["interruption", "user", "disconnect"]
+    reason: StopReason
+    """Why."""
 
 
 KernelMessage = PlayAudioMsg | StopPlaybackMsg
+
+# EmotionPlot: browser -> kernel ---------------------------------------------------------------
+
+
+class PlotReadyMsg(TypedDict):
+    """A view appeared and asks for the current frame."""
+
+    kind: Literal["ready"]
+
+
+class PlotThemeMsg(TypedDict):
+    """The page's theme, from the view's inherited text colour; sent at render and when the
+    theme changes (kernel-rendered PNGs follow it)."""
+
+    kind: Literal["theme"]
+    dark: bool
+    """The page is dark."""
+
+
+PlotBrowserMessage = PlotReadyMsg | PlotThemeMsg
+
+# EmotionPlot: kernel -> browser ---------------------------------------------------------------
+
+
+class PlotFrameMsg(TypedDict):
+    """One frame of the browser-drawn plot (``renderer="browser"``; built by
+    ``timeline/canvas_frame.py``, decoded by ``js/plot/frame.ts``).
+
+    Buffers: ``[times float64, values float32 (samples x series, NaN = missing or a gap across
+    a silence, see timeline/gaps.py), turns float64 rows (start, end, role index,
+    interrupted), interruption times float64]``."""
+
+    kind: Literal["frame"]
+    x0: float
+    """Start of the x axis page, s."""
+    x1: float
+    """End of the x axis page, s."""
+    title: str
+    """Plot title (may be empty)."""
+    names: list[str]
+    """The series (emotions), in column order."""
+    colors: list[str]
+    """One CSS colour per series."""
+    roles: list[str]
+    """Turn roles, indexed by the turn rows."""
+    role_colors: list[str]
+    """One CSS colour per role."""
+    samples: int
+    """Rows in the times and values buffers."""
+
+
+PlotKernelMessage = PlotFrameMsg
+
+
+class CommUnion(NamedTuple):
+    """One direction of one widget's messages."""
+
+    name: str
+    """Name of the union (Python and TypeScript)."""
+    widget: str
+    direction: Literal["browser -> kernel", "kernel -> browser"]
+    members: tuple[Any, ...]
+    """The message TypedDicts."""
+
+
+COMM_UNIONS: tuple[CommUnion, ...] = (
+    CommUnion("BrowserMessage", "VoiceChat", "browser -> kernel", get_args(BrowserMessage)),
+    CommUnion("KernelMessage", "VoiceChat", "kernel -> browser", get_args(KernelMessage)),
+    CommUnion(
+        "PlotBrowserMessage", "EmotionPlot", "browser -> kernel", get_args(PlotBrowserMessage)
+    ),
+    CommUnion("PlotKernelMessage", "EmotionPlot", "kernel -> browser", (PlotFrameMsg,)),
+)
+"""Every comm message, by widget and direction (what the generator and the validator read)."""
 
 
 def frame_pcm(content: Mapping[str, Any], buffers: Sequence[Any] | None) -> bytes | None:

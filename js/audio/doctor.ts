@@ -3,15 +3,10 @@
  * the mapping of browser audio errors to one small vocabulary with human messages.
  */
 
-export type EnvironmentProblemCode =
-  | "insecure_origin"
-  | "mic_denied"
-  | "no_audio_worklet"
-  | "no_media_devices"
-  | "audio_error"
-  | "playback_error"
-  | "audio_suspended"
-  | "mic_silent";
+import type { ClientErrorCode } from "../protocol";
+
+/** The problems a page reports are the protocol's client error codes (declared in _comm.py). */
+export type EnvironmentProblemCode = ClientErrorCode;
 
 export interface EnvironmentProblem {
   code: EnvironmentProblemCode;

@@ -1,19 +1,12 @@
 // One frame of the browser-drawn emotion plot, decoded from the kernel's `frame` message
 // (nextevi_widgets/timeline/canvas_frame.py): a JSON header plus four binary buffers.
 
+import { isPlotFrameMsg, type PlotFrameMsg } from "../protocol";
+
 export const PLOT_MARGINS = { left: 52, right: 96, top: 22, bottom: 36 } as const;
 
-export interface FrameHeader {
-  kind: "frame";
-  x0: number;
-  x1: number;
-  title: string;
-  names: string[];
-  colors: string[];
-  roles: string[];
-  role_colors: string[];
-  samples: number;
-}
+/** The JSON part of a `frame` message (declared in nextevi_widgets/_comm.py). */
+export type FrameHeader = PlotFrameMsg;
 
 export interface Turn {
   start: number;
@@ -40,18 +33,8 @@ function bytesOf(buffer: Buffer | undefined): ArrayBuffer {
   return view.slice().buffer;
 }
 
-export function isFrameHeader(content: unknown): content is FrameHeader {
-  if (typeof content !== "object" || content === null) return false;
-  const c = content as Record<string, unknown>;
-  return (
-    c["kind"] === "frame" &&
-    typeof c["x0"] === "number" &&
-    typeof c["x1"] === "number" &&
-    Array.isArray(c["names"]) &&
-    Array.isArray(c["colors"]) &&
-    typeof c["samples"] === "number"
-  );
-}
+/** A `frame` message's header, checked field by field against its declaration. */
+export const isFrameHeader = isPlotFrameMsg;
 
 /** Decodes a frame; throws on buffers that do not match the header. */
 export function decodeFrame(header: FrameHeader, buffers: readonly Buffer[]): PlotFrame {

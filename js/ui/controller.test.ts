@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { AnyModel } from "@anywidget/types";
 import type { VoiceModel } from "../model";
 import type { AudioBackend, EnvironmentProblem, MicFrame, MicOptions, Player } from "./audio_api";
+import { checkBrowserMessage } from "../protocol";
 import { Controller } from "./controller";
 
 type Sent = { msg: Record<string, unknown>; buffers: ArrayBuffer[] | undefined };
@@ -17,8 +18,11 @@ interface FakeModel {
 }
 
 const controllers: Controller[] = [];
+/** Whatever a controller sent that breaks its declaration (nextevi_widgets/_comm.py). */
+const undeclared: string[] = [];
 afterEach(async () => {
   for (const c of controllers.splice(0)) await c.dispose();
+  expect(undeclared.splice(0)).toEqual([]);
 });
 
 function fakeModel(values: Partial<VoiceModel>): FakeModel {
@@ -55,6 +59,8 @@ function fakeModel(values: Partial<VoiceModel>): FakeModel {
       handlers.delete(event);
     },
     send: (msg: Record<string, unknown>, _cb: unknown, buffers?: ArrayBuffer[]) => {
+      const problem = checkBrowserMessage(msg);
+      if (problem !== null) undeclared.push(problem.message);
       const { page, n, ...rest } = msg;
       stamps.push({ page, n });
       sent.push({ msg: rest, buffers });
@@ -341,10 +347,11 @@ describe("Controller problems", () => {
     const controller = newController(fake.model, audio.backend);
     const pcm = new Int16Array(2400).fill(1000);
     (controller as unknown as { onCustom(msg: unknown, b: DataView[]): void }).onCustom(
-      { kind: "play_audio", chunk_id: "c1", sample_rate: 24000, generation_id: "g1" },
+      { kind: "play_audio", chunk_id: "c1", sample_rate: 24000, generation_id: "g1", is_last: false, t_kernel: 1 },
       [new DataView(pcm.buffer)],
     );
     await tick();
+    expect(audio.player.enqueued).toEqual(["c1"]);
     const t0 = performance.now();
     controller.checkAudio(t0);
     expect(controller.shownProblems()).toEqual([]);
@@ -361,6 +368,29 @@ describe("Controller problems", () => {
     controller.checkAudio(t0 + 5000);
     expect(controller.shownProblems()).toEqual([]);
     expect(fake.sent.at(-1)!.msg).toEqual({ kind: "client_error_cleared", code: "audio_suspended" });
+  });
+
+  it("does not play a kernel message that breaks its declaration and reports it once", async () => {
+    const fake = fakeModel({});
+    const audio = fakeBackend();
+    const controller = newController(fake.model, audio.backend);
+    const pcm = new Int16Array(480).fill(1000);
+    const onCustom = (controller as unknown as { onCustom(msg: unknown, b: DataView[]): void }).onCustom;
+    const good = { kind: "play_audio", chunk_id: "c1", sample_rate: 24000, generation_id: "g", is_last: false, t_kernel: 1 };
+    onCustom({ ...good, chunk_id: "bad1", sample_rate: "24000" }, [new DataView(pcm.buffer)]);
+    onCustom({ ...good, chunk_id: "bad2", sample_rate: "48000" }, [new DataView(pcm.buffer)]);
+    onCustom({ kind: "stop_playback", reason: "boredom" }, []);
+    onCustom(good, [new DataView(pcm.buffer)]);
+    await tick();
+    expect(audio.player.enqueued).toEqual(["c1"]);
+    expect(audio.player.flushes).toBe(0);
+    const shown = controller.shownProblems();
+    expect(shown.map((p) => p.code)).toEqual(["comm_error"]);
+    expect(shown[0]!.message).toMatch(/stop_playback: field 'reason' must be one of/);
+    const reports = fake.sent.filter((s) => s.msg.kind === "client_error").map((s) => s.msg.message);
+    // One report per distinct fault (the two bad sample rates are one), each naming kind and field.
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatch(/play_audio: field 'sample_rate' must be an integer\)/);
   });
 
   it("reports a microphone that is on but sends no frames", async () => {

@@ -7,7 +7,8 @@ import {
   int16FromBase64,
   int16FromBuffer,
   int16ToBase64,
-  isKernelMessage,
+  checkKernelMessage,
+  type KernelMessage,
   type AudioFrameMsg,
   type BrowserMessage,
   type Envelope,
@@ -320,8 +321,20 @@ export class Controller {
     this.player?.setMuted(this.model.get("muted"));
   };
 
-  private onCustom = (msg: unknown, buffers: DataView[] = []): void => {
-    if (!isKernelMessage(msg)) return;
+  private onCustom = (content: unknown, buffers: DataView[] = []): void => {
+    const problem = checkKernelMessage(content);
+    if (problem !== null) {
+      // Shown (once per distinct problem) and sent to the kernel; the message is not used.
+      this.reportProblem({
+        code: "comm_error",
+        message:
+          // Without the value: the same fault in every message is one problem, shown once.
+          `The kernel sent a message this page cannot use (${problem.message.replace(/ \(got [\s\S]*\)$/, "")}). ` +
+          "Reload the page if nextevi-widgets was upgraded since it was opened.",
+      });
+      return;
+    }
+    const msg = content as KernelMessage;
     if (msg.kind === "stop_playback") {
       this.flushPlayer();
       return;
@@ -333,7 +346,7 @@ export class Controller {
       .then((player) => {
         player.enqueue(msg.chunk_id, pcm, msg.sample_rate, {
           ...(msg.generation_id ? { generationId: msg.generation_id } : {}),
-          last: msg.is_last === true,
+          last: msg.is_last,
         });
         this.watchdog.outputQueued(performance.now());
       })

@@ -2,7 +2,7 @@
 // cleared when what caused it is gone. Sans-I/O: the controller feeds events and sends the
 // returned changes to the kernel.
 
-import type { ClientErrorCode } from "../protocol";
+import { isClientErrorCode, type ClientErrorCode } from "../protocol";
 import type { EnvironmentProblem } from "./audio_api";
 
 export type ProblemArea = "page" | "mic" | "output";
@@ -16,9 +16,9 @@ export const PROBLEM_AREA: Record<ClientErrorCode, ProblemArea> = {
   mic_silent: "mic",
   playback_error: "output",
   audio_suspended: "output",
+  // A kernel message the page cannot use: they all concern playback.
+  comm_error: "output",
 };
-
-export const CLIENT_ERROR_CODES = new Set<string>(Object.keys(PROBLEM_AREA));
 
 /** Mic problems that a working conversation without the mic makes moot. */
 const MIC_ACCESS: ReadonlySet<ClientErrorCode> = new Set(["mic_denied", "no_media_devices", "audio_error"]);
@@ -84,6 +84,6 @@ export class ProblemBook {
  */
 export function kernelErrorText(lastError: string, shownHere: ReadonlySet<string>): string {
   const match = /^([a-z_]+): ([\s\S]*)$/.exec(lastError);
-  if (match === null || !CLIENT_ERROR_CODES.has(match[1]!)) return lastError;
+  if (match === null || !isClientErrorCode(match[1])) return lastError;
   return shownHere.has(match[1]!) ? "" : match[2]!;
 }

@@ -12,13 +12,29 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast, get_args
 
 import anywidget
 import ipywidgets
 import traitlets
 
-from .._comm import CLIENT_ERROR_CODES, PlayAudioMsg, StopPlaybackMsg, frame_pcm, split_frames
+from .._comm import (
+    AudioFrameMsg,
+    BrowserMessage,
+    CaptureStateMsg,
+    ClientErrorClearedMsg,
+    ClientErrorMsg,
+    PlayAudioMsg,
+    PlaybackProgressMsg,
+    PlaybackStartedMsg,
+    PlaybackStatsMsg,
+    StopPlaybackMsg,
+    StopReason,
+    UiActionMsg,
+    frame_pcm,
+    split_frames,
+)
+from .._comm_validate import UnionValidator, validator
 from .._session.options import SESSION_PARAMETERS, SessionKeywords
 from ..client.options import ConnectionOptions, options_from_keywords
 from ..client.scrub import comm_safe
@@ -37,6 +53,9 @@ __all__ = ["ECHO_STRATEGIES", "VoiceChat"]
 _logger = logging.getLogger("nextevi_widgets.widget")
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
+
+_BROWSER_MESSAGES: UnionValidator[BrowserMessage] = validator("BrowserMessage")
+_STOP_REASONS = frozenset(get_args(StopReason))
 
 ECHO_STRATEGIES = ("aec", "half-duplex", "headphones")
 MAX_FRAMES_PER_MESSAGE = 50
@@ -302,11 +321,8 @@ class VoiceChat(anywidget.AnyWidget):
             self._report("stop_playback", exc)
 
     def _send_stop(self, reason: str) -> None:
-        known = ("interruption", "user", "disconnect")
-        msg: StopPlaybackMsg = {
-            "kind": "stop_playback",
-            "reason": reason if reason in known else "interruption",  # type: ignore[typeddict-item]
-        }
+        stop: StopReason = cast("StopReason", reason) if reason in _STOP_REASONS else "interruption"
+        msg: StopPlaybackMsg = {"kind": "stop_playback", "reason": stop}
         self.send(msg)
 
     # Browser -> kernel -------------------------------------------------------------------
@@ -319,59 +335,48 @@ class VoiceChat(anywidget.AnyWidget):
             self._dispatch_browser_msg(message, message_buffers)
 
     def _dispatch_browser_msg(self, content: Any, buffers: Sequence[Any] | None) -> None:
+        # Checked against its declaration (_comm.py) first: a bad message is reported naming
+        # its kind and field, and the handlers read typed fields.
         kind = content.get("kind") if isinstance(content, Mapping) else None
         try:
-            handler = self._HANDLERS.get(str(kind))
-            if handler is None:
-                raise ValueError(f"unknown comm message kind {kind!r}")
-            handler(self, content, buffers)
+            message = _BROWSER_MESSAGES.validate(content)
+            self._HANDLERS[message["kind"]](self, message, buffers)
         except Exception as exc:
             self._report(f"comm {kind}", exc)
 
-    def _on_audio_frame(self, content: Mapping[str, Any], buffers: Sequence[Any] | None) -> None:
-        pcm = frame_pcm(content, buffers)
+    def _on_audio_frame(self, msg: AudioFrameMsg, buffers: Sequence[Any] | None) -> None:
+        pcm = frame_pcm(msg, buffers)
         if pcm is None:
             raise ValueError("audio_frame without Int16 PCM")
         send = self._session.send_audio
-        for frame, seq, t_capture in split_frames(content, pcm):
+        for frame, seq, t_capture in split_frames(msg, pcm):
             send(frame, t_capture=t_capture, seq=seq)
 
-    def _on_playback_progress(self, content: Mapping[str, Any], _buffers: Any) -> None:
+    def _on_playback_progress(self, msg: PlaybackProgressMsg, _buffers: Any) -> None:
         self._session.report_playback(
-            str(content["chunk_id"]),
-            int(content["played_samples"]),
-            int(content["total_samples"]),
-            bool(content.get("flushed", False)),
+            msg["chunk_id"], msg["played_samples"], msg["total_samples"], msg["flushed"]
         )
 
-    def _on_playback_started(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        self._session.report_playback_started(
-            str(content["chunk_id"]), float(content["t_scheduled"])
-        )
+    def _on_playback_started(self, msg: PlaybackStartedMsg, _buffers: Any) -> None:
+        self._session.report_playback_started(msg["chunk_id"], float(msg["t_scheduled"]))
 
-    def _on_playback_stats(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        self._session.report_playback_stats(
-            int(content.get("underruns", 0)), float(content.get("queued_ms", 0.0))
-        )
+    def _on_playback_stats(self, msg: PlaybackStatsMsg, _buffers: Any) -> None:
+        self._session.report_playback_stats(msg["underruns"], float(msg["queued_ms"]))
 
-    def _on_client_error(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        code = str(content.get("code", "audio_error"))
-        if code not in CLIENT_ERROR_CODES:
-            code = "audio_error"
-        message = self._scrub(str(content.get("message", ""))[:2000])
+    def _on_client_error(self, msg: ClientErrorMsg, _buffers: Any) -> None:
+        code = msg["code"]
+        message = self._scrub(msg["message"][:2000])
         self.last_error = f"{code}: {message}"
         self._session.report_client_error(code, message)
 
-    def _on_client_error_cleared(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        code = str(content.get("code", ""))
-        if code not in CLIENT_ERROR_CODES:
-            raise ValueError(f"unknown client error code {code!r}")
+    def _on_client_error_cleared(self, msg: ClientErrorClearedMsg, _buffers: Any) -> None:
+        code = msg["code"]
         if self.last_error.startswith(f"{code}: "):
             self.last_error = ""
         self._session.clear_client_error(code)
 
-    def _on_ui_action(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        action = content.get("action")
+    def _on_ui_action(self, msg: UiActionMsg, _buffers: Any) -> None:
+        action = msg["action"]
         if action == "connect":
             self.connect()
         elif action == "disconnect":
@@ -379,22 +384,20 @@ class VoiceChat(anywidget.AnyWidget):
         elif action == "interrupt":
             self.interrupt()
         elif action == "say":
-            text = str(content.get("text", "")).strip()
+            text = msg.get("text", "").strip()
             if text:
                 self.say(text)
-        else:
-            raise ValueError(f"unknown ui_action {action!r}")
 
-    def _on_capture_state(self, content: Mapping[str, Any], _buffers: Any) -> None:
-        view_id = str(content.get("view_id", ""))
-        if content.get("capturing"):
+    def _on_capture_state(self, msg: CaptureStateMsg, _buffers: Any) -> None:
+        view_id = msg["view_id"]
+        if msg["capturing"]:
             # First claim wins; a view can take the claim over explicitly (a stale tab).
-            if not self.capture_view or content.get("take_over"):
+            if not self.capture_view or msg.get("take_over", False):
                 self.capture_view = view_id
         elif self.capture_view == view_id:
             self.capture_view = ""
 
-    _HANDLERS: ClassVar[dict[str, Callable[[VoiceChat, Mapping[str, Any], Any], None]]] = {
+    _HANDLERS: ClassVar[dict[str, Callable[[VoiceChat, Any, Any], None]]] = {
         "audio_frame": _on_audio_frame,
         "playback_progress": _on_playback_progress,
         "playback_started": _on_playback_started,
@@ -404,6 +407,8 @@ class VoiceChat(anywidget.AnyWidget):
         "ui_action": _on_ui_action,
         "capture_state": _on_capture_state,
     }
+    """One handler per kind of :data:`~nextevi_widgets._comm.BrowserMessage` (a test checks
+    that none is missing)."""
 
     # Helpers -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._comm import PlotFrameMsg
 from .core import EmotionTimeline
 from .draw import TURN_COLORS, envelope, merge_close, plan_view
 from .gaps import line_data
@@ -33,7 +34,7 @@ def build_frame(
     top: int | None = None,
     window: float | None = None,
     title: str = "",
-) -> tuple[dict[str, Any], list[bytes]]:
+) -> tuple[PlotFrameMsg, list[bytes]]:
     """``(content, buffers)`` of a ``frame`` message.
 
     Buffers: sample times (float64), values (float32, row-major samples x series, NaN where a
@@ -49,7 +50,7 @@ def build_frame(
         times, values = np.empty(0), np.empty((0, len(view.columns)))
     turns = _turn_rows(timeline, view.x0, view.x1, (view.x1 - view.x0) / plot_px)
     marks = np.array([t for t in timeline.interruptions if view.x0 <= t <= view.x1], dtype="<f8")
-    content = {
+    content: PlotFrameMsg = {
         "kind": "frame",
         "x0": view.x0,
         "x1": view.x1,

@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, cast
 import anywidget
 import traitlets
 
+from .._comm import PlotBrowserMessage
+from .._comm_validate import CommMessageError, UnionValidator, validator
 from .canvas_frame import build_frame
 from .core import EmotionTimeline
 from .paging import AxisPager
@@ -55,6 +57,7 @@ logger = logging.getLogger(__name__)
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 _TIMINGS_KEPT = 500
+_PLOT_MESSAGES: UnionValidator[PlotBrowserMessage] = validator("PlotBrowserMessage")
 
 
 def _ipympl_active() -> bool:
@@ -171,12 +174,16 @@ class EmotionPlot(anywidget.AnyWidget):
         self._on_data()  # a new size reaches the renderer in its own thread (_render)
 
     def _on_front_end_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if not isinstance(content, dict):
+        try:
+            msg = _PLOT_MESSAGES.validate(content)
+        except CommMessageError as exc:
+            # The plot has no error area in the kernel; the view keeps its last frame.
+            logger.error("EmotionPlot: a message from the page was not used: %s", exc)
             return
-        if content.get("kind") == "ready":
+        if msg["kind"] == "ready":
             self._on_data()  # a new view: send it the current frame
-        elif content.get("kind") == "theme" and content.get("dark") in (True, False):
-            dark = bool(content["dark"])
+        elif msg["kind"] == "theme":
+            dark = msg["dark"]
             changed, self._page_dark = dark != self._page_dark, dark
             if changed and not self._in_browser:
                 self._on_data()  # kernel-rendered PNGs follow the page (the canvas does itself)

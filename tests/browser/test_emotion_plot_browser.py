@@ -79,6 +79,18 @@ def test_a_malformed_frame_is_reported_and_the_last_frame_kept(
         what="the error text",
     )
     assert color_near(page, x, y, JOY) < 60  # still the last good frame
+    # A header that breaks its declaration (_comm.py) is refused by the generated guard.
+    nb.execute(
+        "plot.send({'kind': 'frame', 'x0': 0, 'x1': 1, 'title': '', 'names': ['joy'],"
+        " 'colors': ['#000000'], 'roles': [], 'role_colors': [], 'samples': 'five'},"
+        " [b'', b'', b'', b''])"
+    )
+    wait_for(
+        lambda: "frame: field 'samples' must be an integer" in (error.text_content() or ""),
+        timeout=15,
+        what="the declaration error",
+    )
+    assert color_near(page, x, y, JOY) < 60
 
 
 def test_no_line_is_drawn_across_a_silence(page: Any, open_notebook: Opener) -> None:

@@ -109,6 +109,28 @@ def test_assistant_audio_plays_and_reports_reach_the_kernel(
     assert nb.probe("chat.last_error") == ""
 
 
+def test_a_kernel_message_that_breaks_its_declaration_is_shown_and_reported_back(
+    page: Any, open_notebook: Opener
+) -> None:
+    """The page checks play_audio with the guards generated from _comm.py: a bad one is not
+    played, the page shows a comm_error naming kind and field, and the kernel hears of it."""
+    nb = open_notebook(page, chat_cells("config_id='deterministic'"))
+    nb.execute(
+        "chat.send({'kind': 'play_audio', 'chunk_id': 'c1', 'sample_rate': '24000',"
+        " 'generation_id': 'g1', 'is_last': True, 't_kernel': 0.0}, buffers=[bytes(960)])"
+    )
+    last_error = nb.wait_until(
+        "chat.last_error if chat.last_error.startswith('comm_error') else ''",
+        timeout=30,
+        what="the page's comm_error in last_error",
+    )
+    assert "play_audio: field 'sample_rate' must be an integer" in last_error
+    error = nb.widget().locator(".nvc-error")
+    error.wait_for(state="visible", timeout=15_000)
+    assert "field 'sample_rate'" in (error.text_content() or "")
+    assert nb.probe("reports") == []  # nothing was played
+
+
 def test_barge_in_flushes_playback_and_marks_what_was_heard(
     page: Any, open_notebook: Opener
 ) -> None:

@@ -105,3 +105,19 @@ def test_source_tree_without_front_end_or_npm_fails_with_the_fix(
     assert "install Node.js" in message
     assert "npm ci && npm run build" in message
     assert not list((tmp_path / "dist").glob("*.whl"))
+
+
+def test_sdist_carries_the_comm_protocol_source_and_its_current_generated_side(
+    unpacked: Path,
+) -> None:
+    """A build from the sdist bundles js/ with the checked-in generated protocol; the check
+    run there (against the sdist's own _comm.py) finds it current."""
+    assert (unpacked / "js" / "protocol.generated.ts").is_file()
+    result = subprocess.run(
+        [sys.executable, "-m", "nextevi_widgets._comm_codegen", "--check"],
+        cwd=unpacked,
+        env={"PYTHONPATH": str(unpacked), "PATH": str(VENV_BIN), "HOME": str(Path.home())},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
