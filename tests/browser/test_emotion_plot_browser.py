@@ -85,7 +85,7 @@ def test_a_malformed_frame_is_reported_and_the_last_frame_kept(
         " 'colors': ['#000000'], 'roles': [], 'role_colors': [], 'samples': 'five'},"
         " [b'', b'', b'', b''])"
     )
-    wait_for(
+    eventually(
         lambda: "frame: field 'samples' must be an integer" in (error.text_content() or ""),
         timeout=15,
         what="the declaration error",
