@@ -36,10 +36,9 @@ import numpy as np
 from traitlets import Bool, Dict, Enum, HasTraits, Int, List, Unicode, observe
 
 from ._session.alerts import Alerts
-from ._session.backend import Backend, resolve_emulator_mode
+from ._session.backend import Backend, open_backend, resolve_emulator_mode
 from ._session.held_audio import HeldAudio
 from ._session.options import SESSION_PARAMETERS
-from ._session.runner import close_session, run_session
 from ._session.stats import StatsBook
 from ._session.streaming import stream_file
 from ._session.text import describe_error
@@ -324,14 +323,74 @@ class VoiceSession(HasTraits):
         return loop.create_task(self._aclose(task), name="nextevi-voice-session-close")
 
     async def _aclose(self, task: asyncio.Task[None]) -> None:
-        await close_session(self, task)
+        """Close the client (which ends the runner's event loop), then wait for the runner."""
+        client = self._client
+        if client is not None:
+            try:
+                await client.close()
+            except Exception:
+                logger.debug("client close failed", exc_info=True)
+        if not task.done():
+            done, _ = await asyncio.wait({task}, timeout=5.0)
+            if not done:
+                task.cancel()
+                await asyncio.wait({task}, timeout=5.0)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
             logger.error("VoiceSession runner failed", exc_info=task.exception())
 
     async def _run(self) -> None:
-        await run_session(self)
+        """The background task: start the backend (emulator or service), run the client, fold
+        its events in, and clean everything up however it ends."""
+        ticker = asyncio.ensure_future(self._tick())
+        client: NextEVIClient | None = None
+        try:
+            backend = await open_backend(self._emulator_mode, self._options)
+            self._backend = backend
+            self._set(is_emulator=backend.is_emulator)
+            from .client.client import NextEVIClient
+
+            client = NextEVIClient(options=backend.options)
+            self._client = client
+            await client.connect()
+            self._on_connected(client.connection_id)
+            await self._fold_events(client)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if client is not None and client.finished:
+                # What the server said before the failure (e.g. an error message right before
+                # an authentication close) was received: show it rather than lose it.
+                await self._fold_events(client)
+            self._on_failure(exc)
+        finally:
+            ticker.cancel()
+            self._drop_held_audio()
+            self._client = None
+            if client is not None:
+                self._book.fold(client)
+                try:
+                    await client.close()
+                except Exception:
+                    logger.debug("client close failed", exc_info=True)
+            # Final counters before the state says "stopped": whoever waits for that reads them.
+            self._refresh_stats()
+            self._on_stopped()
+            started, self._backend = self._backend, None
+            if started is not None:
+                try:
+                    await started.aclose()
+                except Exception:
+                    logger.warning("stopping the emulator failed", exc_info=True)
+            self._refresh_stats()
+
+    async def _fold_events(self, client: NextEVIClient) -> None:
+        async for event in client:
+            try:
+                self.handle_event(event)
+            except Exception:
+                logger.exception("VoiceSession failed to handle %s", type(event).__name__)
 
     async def _tick(self) -> None:
         while True:

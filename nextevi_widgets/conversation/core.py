@@ -17,7 +17,6 @@ Turns, generations, barge-in and heard text follow the rules documented on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..client.events import Disconnected, Reconnecting
@@ -49,21 +48,10 @@ from .events import (
 from .latency import LatencyTracker
 from .playback import PlaybackTracker
 from .replies import Replies
-from .state import LatencyRecord, LatencySummary, Message, WordEntry
+from .state import Counters, LatencyRecord, LatencySummary, Message, WordEntry
 from .transcript import DEFAULT_MAX_MESSAGES, Transcript, new_message
 
 __all__ = ["Conversation", "Counters"]
-
-
-@dataclass
-class Counters:
-    """What the conversation counts from its events (the ``stats`` the client cannot know)."""
-
-    tts_chunks: int = 0
-    tts_seconds: float = 0.0
-    late_chunks_dropped: int = 0
-    playback_underruns: int = 0
-    queued_ms: float = 0.0
 
 
 class Conversation:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..client.messages import LLMResponseChunk, TTSChunk
 from .changes import PlayChunk, StopPlayback, StopReason
@@ -17,10 +17,37 @@ from .text import heard_prefix, merge_llm_text
 from .transcript import new_message
 
 if TYPE_CHECKING:
-    from .core import Conversation
-    from .state import Message
+    from .changes import Change
+    from .latency import LatencyTracker
+    from .playback import PlaybackTracker
+    from .state import Counters, Message
+    from .transcript import Transcript
 
-__all__ = ["END_GRACE", "REPORT_GRACE", "Replies"]
+
+class ReplyHost(Protocol):
+    """What replies read and change of the conversation that holds them."""
+
+    assistant_text: str
+    deadline: float | None
+    transcript: Transcript
+    latency_book: LatencyTracker
+    playback: PlaybackTracker
+    counters: Counters
+    players: int
+
+    @property
+    def player_blocked(self) -> bool: ...
+
+    def emit(self, change: Change) -> None: ...
+
+    def set(self, **values: Any) -> None: ...
+
+    def publish_messages(self) -> None: ...
+
+    def publish_latency(self) -> None: ...
+
+
+__all__ = ["END_GRACE", "REPORT_GRACE", "Replies", "ReplyHost"]
 
 REPORT_GRACE = 1.5
 """With a player attached, seconds past the estimated end of a reply to wait for its first
@@ -36,7 +63,7 @@ _CHECK_LAG = 0.01
 class Replies:
     """Which reply is current, which were cut, and when the assistant stops being heard."""
 
-    def __init__(self, conversation: Conversation) -> None:
+    def __init__(self, conversation: ReplyHost) -> None:
         self.c = conversation
         self.gen_id: str | None = None
         self.gen_closed = True

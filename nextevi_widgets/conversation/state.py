@@ -7,9 +7,11 @@ the page.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 __all__ = [
+    "Counters",
     "LatencyRecord",
     "LatencySummary",
     "Message",
@@ -92,3 +94,14 @@ class SessionStats(TypedDict):
     tts_seconds: float
     late_chunks_dropped: int
     latencies: LatencySummary
+
+
+@dataclass
+class Counters:
+    """What the conversation counts from its events (the ``stats`` the client cannot know)."""
+
+    tts_chunks: int = 0
+    tts_seconds: float = 0.0
+    late_chunks_dropped: int = 0
+    playback_underruns: int = 0
+    queued_ms: float = 0.0

@@ -15,7 +15,7 @@ So memory never exceeds ``max_points + max_history`` rows, whatever the duration
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,9 @@ import numpy.typing as npt
 __all__ = ["SampleStore"]
 
 FloatArray = npt.NDArray[np.float64]
+
+Source = Literal["emotion_update", "transcription"]
+"""Where a live sample came from (the stored codes below also cover history and resampling)."""
 
 SOURCE_CODES = {"emotion_update": 0, "transcription": 1, "history": 2, "resampled": 3}
 SOURCE_NAMES = {code: name for name, code in SOURCE_CODES.items()}

@@ -17,7 +17,7 @@ import numpy.typing as npt
 
 from ..client.messages import EmotionScore, normalize_emotions
 from ._frames import require_pandas
-from ._store import SOURCE_CODES, SOURCE_NAMES, SampleStore
+from ._store import SOURCE_CODES, SOURCE_NAMES, SampleStore, Source
 from .turns import Turn, TurnTable
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ __all__ = ["EmotionTimeline", "Turn", "TurnTable"]
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float64]
-Source = Literal["emotion_update", "transcription"]
 Style = Literal["line", "area", "heatmap"]
 
 

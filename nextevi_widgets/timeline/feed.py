@@ -17,8 +17,8 @@ produce the same timeline. The rules:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
 
 from ..client.audio import VOICED_DBFS, pcm16_dbfs
 from ..client.messages import (
@@ -31,9 +31,7 @@ from ..client.messages import (
     TTSChunk,
 )
 from ..conversation.playback import PlayoutClock
-
-if TYPE_CHECKING:
-    from .core import EmotionTimeline, Source
+from ._store import Source
 
 __all__ = ["PlayoutEstimate", "TimelineFeeder"]
 
@@ -80,12 +78,32 @@ class PlayoutEstimate:
         return playing
 
 
+class TimelineTarget(Protocol):
+    """What the feeder fills (an :class:`~nextevi_widgets.timeline.EmotionTimeline`)."""
+
+    def add(
+        self, t: float, scores: Mapping[str, float] | Iterable[Any], source: Source = ...
+    ) -> None: ...
+
+    def add_turn(
+        self,
+        role: str,
+        start: float,
+        end: float,
+        interrupted: bool = ...,
+        *,
+        key: str | None = ...,
+    ) -> None: ...
+
+    def mark_interruption(self, t: float) -> None: ...
+
+
 class TimelineFeeder:
     """An ``on_event`` listener that fills an :class:`EmotionTimeline`."""
 
     def __init__(
         self,
-        timeline: EmotionTimeline,
+        timeline: TimelineTarget,
         *,
         sources: Iterable[Source] = ("emotion_update", "transcription"),
     ) -> None:
