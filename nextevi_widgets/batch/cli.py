@@ -7,6 +7,8 @@ import asyncio
 import sys
 from typing import Any
 
+from ..emulator.cli import positive_int
+
 __all__ = ["register"]
 
 
@@ -28,7 +30,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio file, folder or .csv")
     parser.add_argument("--out", required=True, metavar="DATASET", help="dataset folder")
-    parser.add_argument("--concurrency", type=_positive, default=2, help="inputs at once (2)")
+    parser.add_argument("--concurrency", type=positive_int, default=2, help="inputs at once (2)")
     parser.add_argument(
         "--fast",
         action="store_true",
@@ -59,16 +61,6 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=_run)
-
-
-def _positive(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from typing import Any
 
 from .options import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_FRAME_BYTES
 
-__all__ = ["add_arguments", "add_parser", "main", "stt_workers_for"]
+__all__ = ["add_arguments", "add_parser", "main", "positive_int", "stt_workers_for"]
 
 _LOG_LEVELS = ("debug", "info", "warning", "error")
 _DESCRIPTION = (
@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-connections",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_CONNECTIONS,
         help="connections served at once; the next is closed with 1013 TOO_MANY_CONNECTIONS "
         f"(default {DEFAULT_MAX_CONNECTIONS})",
@@ -143,7 +143,8 @@ def _workers_arg(value: str) -> int | str:
     return count
 
 
-def _positive_int(value: str) -> int:
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     try:
         number = int(value)
     except ValueError:
