@@ -73,6 +73,8 @@ class Conversation:
         self.is_user_speaking = False
         self.is_assistant_speaking = False
         self.transcript = Transcript(max_messages)
+        self.messages: list[Message] = []
+        """The messages as last published (see :meth:`publish_messages`)."""
         self.latency_book = LatencyTracker()
         self.latency: list[LatencyRecord] = []
         self.playback = PlaybackTracker()
@@ -132,10 +134,6 @@ class Conversation:
     # ------------------------------------------------------------------ published state
 
     @property
-    def messages(self) -> list[Message]:
-        return self.transcript.items
-
-    @property
     def player_blocked(self) -> bool:
         """True while a front end reports that it cannot play the assistant's voice."""
         return bool(self.blocked)
@@ -160,7 +158,10 @@ class Conversation:
                 self._out.append(StateChanged(name, value))  # type: ignore[arg-type]
 
     def publish_messages(self) -> None:
-        self._out.append(StateChanged("messages", self.transcript.items))
+        # ``messages`` is what was published: a streaming entry shows its text as of the last
+        # republish (as the session's trait does), the transcript has the latest.
+        self.messages = self.transcript.items
+        self._out.append(StateChanged("messages", self.messages))
 
     def publish_latency(self) -> None:
         self.latency = self.latency_book.snapshot()
