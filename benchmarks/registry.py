@@ -2,7 +2,8 @@
 
 Each module exposes ``SPEC`` (:class:`benchmarks.harness.BenchSpec`). A benchmark that overruns
 its budget is killed and reported as an error; the run as a whole stops starting benchmarks
-once its total (:data:`TOTAL_BUDGET_S`, :data:`QUICK_TOTAL_BUDGET_S`) is used up, and reports the rest as skipped.
+once its total (:data:`TOTAL_BUDGET_S`, :data:`QUICK_TOTAL_BUDGET_S`) is used up, and reports
+the rest as skipped.
 """
 
 from __future__ import annotations

@@ -31,12 +31,6 @@ MAX_TEXT = 4000
 reply, the error); longer text is cut and ends with "…"."""
 
 
-def _get(obj: Any, key: str, default: Any = None) -> Any:
-    if isinstance(obj, Mapping):
-        return obj.get(key, default)
-    return getattr(obj, key, default)
-
-
 def ui_text(value: Any) -> str:
     """Display text: at most ``MAX_TEXT`` characters, and encodable (a comm cannot carry a
     lone surrogate; it becomes U+FFFD)."""
@@ -78,41 +72,26 @@ def ui_messages(messages: Sequence[Message]) -> list[dict[str, Any]]:
     return out
 
 
-def ui_emotions(emotions: Any) -> list[dict[str, Any]]:
-    """Top emotions as ``[{name, score}]`` sorted by score. Accepts a ``{name: score}`` mapping
-    or a sequence of ``EmotionScore``-like objects/dicts."""
+def ui_emotions(emotions: Mapping[str, float]) -> list[dict[str, Any]]:
+    """The session's latest ``{name: score}`` as the top ``MAX_UI_EMOTIONS`` ``[{name, score}]``,
+    highest first (scores that are not finite numbers are left out)."""
     pairs: list[tuple[str, float]] = []
-    if isinstance(emotions, Mapping):
-        items: Any = emotions.items()
-        for name, score in items:
-            value = _finite(score)
-            if value is not None:
-                pairs.append((ui_text(name), value))
-    elif emotions:
-        for item in emotions:
-            value = _finite(_get(item, "score"))
-            if value is not None:
-                pairs.append((ui_text(_get(item, "name", "")), value))
+    for name, score in emotions.items():
+        value = _finite(score)
+        if value is not None:
+            pairs.append((ui_text(name), value))
     pairs.sort(key=lambda pair: pair[1], reverse=True)
     return [{"name": name, "score": score} for name, score in pairs[:MAX_UI_EMOTIONS]]
 
 
-def ui_error(error: Any) -> str:
+def ui_error(error: str) -> str:
     """The session's ``last_error`` as display text (``""`` for none)."""
-    if not error:
-        return ""
-    if isinstance(error, Mapping):
-        code = error.get("code") or error.get("error_code") or ""
-        message = error.get("message") or error.get("error_message") or ""
-        return ui_text(f"{code}: {message}" if code and message else (message or code))
-    return ui_text(error)
+    return ui_text(error) if error else ""
 
 
-def ui_stats(stats: Any) -> dict[str, Any]:
+def ui_stats(stats: Mapping[str, object]) -> dict[str, Any]:
     """The numeric and boolean entries of the session's ``stats`` (text is left out: it could
     carry a URL)."""
-    if not isinstance(stats, Mapping):
-        return {}
     out: dict[str, Any] = {}
     for key, value in stats.items():
         if isinstance(value, bool):
