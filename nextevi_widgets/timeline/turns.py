@@ -21,7 +21,8 @@ class Turn:
     end: float
     interrupted: bool = False
     key: str | None = None
-    """Identifies the turn for later updates (e.g. a generation id)."""
+    """Identifies the turn for later updates: the id of the conversation message it shows
+    (``user-1``, ``assistant-2``) when a session or recording fills the timeline."""
 
     @property
     def duration(self) -> float:
