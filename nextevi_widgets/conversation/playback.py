@@ -157,8 +157,7 @@ class PlaybackTracker:
         for chunk in self._chunks.values():
             if generation_id is not None and chunk.generation_id != generation_id:
                 continue
-            if chunk.est_stop is None and now < chunk.est_start + chunk.duration:
-                # (A chunk that had played out keeps its end: a later flush does not move it.)
+            if chunk.est_stop is None:
                 chunk.est_stop = now
             chunk.complete = True
         for gen in self._generations.values():

@@ -171,21 +171,15 @@ class Recording:
 
     @cached_property
     def timeline(self) -> EmotionTimeline:
-        """The emotion timeline of the recording (same rules as a live attached timeline; its
-        turns are the messages of the same conversation fold as :attr:`conversation`)."""
+        """The emotion timeline of the recording (same rules as a live attached timeline)."""
         from ..timeline.core import EmotionTimeline
         from ..timeline.feed import TimelineFeeder
 
-        max_messages = self.header.get("max_messages", 1000)
         timeline = EmotionTimeline()
-        feeder = TimelineFeeder(
-            timeline, max_messages=max_messages if isinstance(max_messages, int) else None
-        )
+        feeder = TimelineFeeder(timeline)
         for item in self.events:
             if item.event is not None:
                 feeder(item.direction, item.event, item.t)
-        if self._end is not None:
-            feeder.advance(self._end)
         return timeline
 
     def __repr__(self) -> str:

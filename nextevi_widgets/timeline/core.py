@@ -114,15 +114,6 @@ class EmotionTimeline:
         self._turn_table = None
         self._changed()
 
-    def remove_turn(self, key: str) -> None:
-        """Remove the turn with ``key`` (e.g. a withdrawn message's), if there is one."""
-        for index in range(len(self._turns) - 1, -1, -1):
-            if self._turns[index].key == key:
-                del self._turns[index]
-                self._turn_table = None
-                self._changed()
-                return
-
     def mark_interruption(self, t: float) -> None:
         """Record a barge-in (server interruption or user interrupt) at ``t``."""
         self._interruptions.append(float(t))
@@ -156,13 +147,11 @@ class EmotionTimeline:
         **options: Any,
     ) -> EmotionTimeline:
         """A timeline fed live from ``session.on_event``: emotion updates (and the emotions of
-        final transcriptions), interruptions, and the user and assistant turns of the
-        conversation those events make (the session's conversation model, folded alongside
-        it). ``detach()`` stops."""
+        final transcriptions), user and assistant turns, interruptions. ``detach()`` stops."""
         from .feed import TimelineFeeder
 
         timeline = cls(**options)
-        feeder = TimelineFeeder(timeline, sources=sources, max_messages=session.max_messages)
+        feeder = TimelineFeeder(timeline, sources=sources)
         timeline._detach = session.on_event(feeder)
         return timeline
 

@@ -1,16 +1,17 @@
-"""Turn a session's events into timeline samples, turns and interruptions.
+"""Turn a session's wire events into timeline samples, turns and interruptions.
 
-Only events and the conversation model are used (never session internals), so a live
-session, a recording and a replay produce the same timeline. The rules:
+Only events are used (never session internals), so a live session, a recording and a replay
+produce the same timeline. The rules:
 
 * **Samples**: every ``emotion_update``; the emotions carried by a final ``transcription``
   (source ``"transcription"``) when that source is enabled.
-* **Turns** are the user and assistant messages of the conversation
-  (:class:`~nextevi_widgets.conversation.Conversation`), as they are published: role,
-  ``start``, ``end``, ``interrupted``, keyed by the message id. A message that is withdrawn
-  (a discarded utterance) takes its turn with it; one trimmed from the oldest end keeps it.
-* **Interruptions**: a user's ``interrupt`` or the server's ``interruption``; the two within
-  half a second of each other are one barge-in.
+* **User turns** run from the first transcription of an utterance (``speech_started`` or the
+  first interim) to the last voiced microphone frame before the final transcript (else the
+  final transcript's time). Text input is a zero-length user turn.
+* **Assistant turns** run while its audio plays, estimated the way a player without reports
+  plays it: chunks back to back from their arrival. An interruption cuts the turn there and
+  marks it interrupted; late chunks of a cut reply are ignored. A reply with no audio spans
+  its text chunks.
 """
 
 from __future__ import annotations
@@ -19,12 +20,20 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from ..client.messages import EmotionUpdate, Interrupt, Interruption, Transcription
-from ..conversation import Change, Conversation, Message, OutgoingAudio, StateChanged
+from ..client.audio import VOICED_DBFS, pcm16_dbfs
+from ..client.messages import (
+    EmotionUpdate,
+    Interrupt,
+    Interruption,
+    LLMResponseChunk,
+    TextInput,
+    Transcription,
+    TTSChunk,
+)
 from ..conversation.playback import PlayoutClock
 from ._store import Source
 
-__all__ = ["PlayoutEstimate", "TimelineFeeder", "TurnSync"]
+__all__ = ["PlayoutEstimate", "TimelineFeeder"]
 
 INTERRUPTION_MERGE = 0.5
 """Interruptions closer than this (seconds) are one barge-in."""
@@ -86,115 +95,110 @@ class TimelineTarget(Protocol):
         key: str | None = ...,
     ) -> None: ...
 
-    def remove_turn(self, key: str) -> None: ...
-
     def mark_interruption(self, t: float) -> None: ...
 
 
-_Span = tuple[str, float, float, bool]
-
-_REFRESHED = 4
-"""Assistant messages (the newest) whose audio spans are re-read after each event."""
-
-
-class TurnSync:
-    """Keeps a timeline's turns equal to a conversation's messages. A user turn is its
-    message's ``start``..``end``; an assistant turn is while its audio plays, as the
-    conversation's playback estimate places it (its text's span when it has no audio)."""
-
-    def __init__(self, timeline: TimelineTarget, conversation: Conversation) -> None:
-        self.timeline = timeline
-        self.conversation = conversation
-        self.spans: dict[str, _Span] = {}
-        self.ids: list[str] = []
-
-    def messages(self) -> None:
-        """The messages were republished: follow every change, withdrawn ones included."""
-        messages = self.conversation.messages
-        ids = [m["id"] for m in messages]
-        present = set(ids)
-        # Ids gone from the oldest end were trimmed (their turns stay); others were withdrawn.
-        first = ids[0] if ids else None
-        trimmed = True
-        for old in self.ids:
-            if old == first:
-                trimmed = False
-            if old not in present and self.spans.pop(old, None) is not None and not trimmed:
-                self.timeline.remove_turn(old)
-        self.ids = ids
-        for message in messages:
-            self._show(message)
-        while len(self.spans) > 2 * max(len(ids), 64):
-            self.spans.pop(next(iter(self.spans)))
-
-    def playback(self) -> None:
-        """Playback may have moved: re-read the newest assistant replies' spans."""
-        seen = 0
-        for message in reversed(self.conversation.messages):
-            if message["role"] == "assistant":
-                self._show(message)
-                seen += 1
-                if seen == _REFRESHED:
-                    return
-
-    def _show(self, message: Message) -> None:
-        role = message["role"]
-        if role == "system":
-            return
-        start, end = message["start"], message["end"]
-        gen = self.conversation.playback.get(message["generation_id"])
-        if role == "assistant" and gen is not None and gen.first_est_start is not None:
-            start = gen.first_est_start
-            end = self.conversation.playback.estimated_end(gen.generation_id)
-        span = (role, min(start, end), end, bool(message["interrupted"]))
-        key = message["id"]
-        if self.spans.get(key) != span:
-            self.spans[key] = span
-            self.timeline.add_turn(role, span[1], span[2], span[3], key=key)
-
-
 class TimelineFeeder:
-    """An ``on_event`` listener that fills an :class:`EmotionTimeline`: samples and
-    interruptions from the events; turns from a :class:`Conversation` of its own, fed the same
-    events at the same times (so it holds what the session's conversation holds)."""
+    """An ``on_event`` listener that fills an :class:`EmotionTimeline`."""
 
     def __init__(
         self,
         timeline: TimelineTarget,
         *,
         sources: Iterable[Source] = ("emotion_update", "transcription"),
-        max_messages: int | None = None,
     ) -> None:
         self.timeline = timeline
         self.sources = frozenset(sources)
-        self.conversation = Conversation(max_messages=max_messages)
-        self.turns = TurnSync(timeline, self.conversation)
+        self.utterance_start: float | None = None
+        self.last_voiced: float | None = None
+        self.playout = PlayoutEstimate()
+        self.text_spans: dict[str, float] = {}
+        self.local = 0
         self.last_interruption: float | None = None
 
     def __call__(self, direction: str, event: object, t: float) -> None:
-        if isinstance(event, EmotionUpdate):
+        if direction == "out" and getattr(event, "type", None) == "audio":
+            # Microphone frames, 50 a second: first, and with the level the record carries.
+            level = getattr(event, "level_dbfs", None)
+            if not isinstance(level, float):
+                pcm = getattr(event, "pcm", b"")
+                level = pcm16_dbfs(pcm) if isinstance(pcm, bytes) else None
+            if level is not None and level > VOICED_DBFS:
+                self.last_voiced = t
+        elif isinstance(event, EmotionUpdate):
             if "emotion_update" in self.sources and event.emotions:
                 self.timeline.add(t, event.emotions, "emotion_update")
         elif isinstance(event, Transcription):
-            if event.is_final and event.emotions and "transcription" in self.sources:
-                self.timeline.add(t, event.emotions, "transcription")
+            self._transcription(event, t)
+        elif isinstance(event, TTSChunk):
+            self._tts(event, t)
+        elif isinstance(event, LLMResponseChunk):
+            self._text(event, t)
         elif isinstance(event, (Interruption, Interrupt)):
             self._interrupt(t)
-        self._apply(self.conversation.feed(event, t), quiet=isinstance(event, OutgoingAudio))
+        elif isinstance(event, TextInput):
+            self.timeline.add_turn("user", t, t)
+            self._new_reply()
 
-    def advance(self, t: float) -> None:
-        """Let the conversation's time pass to ``t`` (e.g. the end of a recording)."""
-        self._apply(self.conversation.advance(t))
+    def _transcription(self, event: Transcription, t: float) -> None:
+        if not event.is_final:
+            if self.utterance_start is None and (
+                event.transcript.strip() or event.event_type == "speech_started"
+            ):
+                self.utterance_start = t
+            return
+        if event.emotions and "transcription" in self.sources:
+            self.timeline.add(t, event.emotions, "transcription")
+        start = self.utterance_start
+        self.utterance_start = None
+        if not event.transcript.strip():
+            return
+        voiced = self.last_voiced
+        in_utterance = voiced is not None and voiced <= t and (start is None or voiced >= start)
+        end = voiced if in_utterance and voiced is not None else t
+        if start is None:
+            spoken = max((w.end or 0.0 for w in event.words), default=0.0)
+            start = max(0.0, end - spoken)
+        self.timeline.add_turn("user", start, end)
+        self._new_reply()
 
-    def _apply(self, changes: list[Change], *, quiet: bool = False) -> None:
-        if any(isinstance(c, StateChanged) and c.name == "messages" for c in changes):
-            self.turns.messages()
-        elif not quiet:
-            # 50 microphone frames a second (``quiet``) never move playback.
-            self.turns.playback()
+    def _new_reply(self) -> None:
+        self.playout.current = None
+
+    def _generation(self, generation_id: str | None) -> str:
+        if generation_id:
+            return generation_id
+        current = self.playout.current
+        if current is not None and current.startswith("local-"):
+            return current
+        self.local += 1
+        return f"local-{self.local}"
+
+    def _tts(self, event: TTSChunk, t: float) -> None:
+        gen = self._generation(event.generation_id)
+        start = self.playout.place(gen, t, event.duration)
+        if start is None:
+            return
+        first = self.playout.first_start if self.playout.first_start is not None else start
+        self.text_spans.pop(gen, None)
+        self.timeline.add_turn("assistant", first, self.playout.end, key=gen)
+
+    def _text(self, event: LLMResponseChunk, t: float) -> None:
+        """Until its audio arrives, a reply spans its text chunks."""
+        gen = event.generation_id
+        if not gen or gen in self.playout.interrupted or gen == self.playout.current:
+            return
+        start = self.text_spans.setdefault(gen, t)
+        while len(self.text_spans) > 16:
+            self.text_spans.pop(next(iter(self.text_spans)))
+        self.timeline.add_turn("assistant", start, t, key=gen)
 
     def _interrupt(self, t: float) -> None:
         # A user's interrupt and the server's confirmation are one barge-in.
         if self.last_interruption is None or t - self.last_interruption > INTERRUPTION_MERGE:
             self.timeline.mark_interruption(t)
         self.last_interruption = t
+        playing = self.playout.cut(t)
+        if playing is not None and self.playout.first_start is not None:
+            start = min(self.playout.first_start, t)
+            self.timeline.add_turn("assistant", start, t, interrupted=True, key=playing)

@@ -21,8 +21,7 @@ class Turn:
     end: float
     interrupted: bool = False
     key: str | None = None
-    """Identifies the turn for later updates: the id of the conversation message it shows
-    (``user-1``, ``assistant-2``) when a session or recording fills the timeline."""
+    """Identifies the turn for later updates (e.g. a generation id)."""
 
     @property
     def duration(self) -> float:

@@ -3,6 +3,8 @@ the single-frame fast path of ``audio_frame`` splitting give what the general pa
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -46,16 +48,20 @@ def test_a_record_computes_its_level_once() -> None:
     assert vars(record)["level_dbfs"] == record.level_dbfs  # cached on the frozen record
 
 
-def test_the_timeline_uses_a_record_level() -> None:
-    # The timeline's turns come from its conversation, which reads each record's level.
+def test_the_timeline_uses_a_record_level_or_measures_frames_without_one() -> None:
     feeder = TimelineFeeder(EmotionTimeline())
     feeder("out", OutgoingAudio(tone(0.0)), 1.0)
-    assert feeder.conversation.last_voiced is None
+    assert feeder.last_voiced is None
     feeder("out", OutgoingAudio(tone(0.5)), 2.0)
-    assert feeder.conversation.last_voiced == 2.0
-    feeder("out", OutgoingAudio(tone(0.0005)), 4.0)
+    assert feeder.last_voiced == 2.0
+    # A frame-like event from elsewhere (no level attached) is measured.
+    feeder("out", SimpleNamespace(type="audio", pcm=tone(0.5)), 3.0)
+    assert feeder.last_voiced == 3.0
+    feeder("out", SimpleNamespace(type="audio", pcm=tone(0.0005)), 4.0)
     assert pcm16_dbfs(tone(0.0005)) < VOICED_DBFS
-    assert feeder.conversation.last_voiced == 2.0
+    assert feeder.last_voiced == 3.0
+    feeder("in", OutgoingAudio(tone(0.5)), 5.0)  # only outgoing audio is the user's voice
+    assert feeder.last_voiced == 3.0
 
 
 @pytest.mark.parametrize("t_capture", [1234.5, None, "bad"])

@@ -41,12 +41,6 @@ LOG: list[tuple[object, float]] = [
 ]
 
 
-def generation_of(conversation: Conversation, key: str | None) -> str:
-    (gen_id,) = [m["generation_id"] for m in conversation.messages if m["id"] == key]
-    assert gen_id is not None
-    return gen_id
-
-
 def test_replies_are_placed_where_the_conversation_estimates_them() -> None:
     conversation = Conversation()
     timeline = EmotionTimeline()
@@ -59,18 +53,13 @@ def test_replies_are_placed_where_the_conversation_estimates_them() -> None:
             # After every chunk and the barge-in, the reply's turn is the estimate's.
             turn = timeline.turns[-1]
             assert turn.role == "assistant"
-            # Keyed by the reply's message (the conversation's), which names its generation.
-            gen_id = generation_of(conversation, turn.key)
-            gen = conversation.playback.generation(gen_id)
-            estimate = (gen.first_est_start, conversation.playback.estimated_end(gen_id))
+            assert turn.key is not None
+            gen = conversation.playback.generation(turn.key)
+            estimate = (gen.first_est_start, conversation.playback.estimated_end(turn.key))
             assert (turn.start, turn.end) == estimate, (event, t)
-            checked.add(gen_id)
+            checked.add(turn.key)
     assert checked == {"g1", "g2", "g3"}
-    turns = {
-        generation_of(conversation, turn.key): turn
-        for turn in timeline.turns
-        if turn.role == "assistant"
-    }
+    turns = {turn.key: turn for turn in timeline.turns if turn.role == "assistant"}
     assert (turns["g1"].start, turns["g1"].end) == (1.3, 2.8)
     assert (turns["g2"].start, turns["g2"].end, turns["g2"].interrupted) == (4.2, 4.6, True)
     assert (turns["g3"].start, turns["g3"].end) == (6.5, 7.7)

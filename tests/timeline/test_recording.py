@@ -13,7 +13,6 @@ import pytest
 from timeline_support import reply_finished
 
 from nextevi_widgets.client.messages import Interruption, TTSChunk
-from nextevi_widgets.conversation import Conversation
 from nextevi_widgets.recording import (
     FORMAT_VERSION,
     Recorder,
@@ -24,7 +23,6 @@ from nextevi_widgets.recording import (
 from nextevi_widgets.recording.wav import IncrementalWav, read_wav
 from nextevi_widgets.session import VoiceSession
 from nextevi_widgets.timeline import EmotionTimeline
-from nextevi_widgets.timeline.turns import Turn
 
 TOL = 0.01  # seconds: the live session cuts a reply on interrupt() just before it logs it
 
@@ -117,36 +115,6 @@ async def test_record_load_replay_round_trip(
     assert_same_messages(fresh.messages, live.messages)
     np.testing.assert_allclose(replayed_timeline.values, live_timeline.values)
     assert len(replayed_timeline.turns) == len(live_timeline.turns)
-
-
-def turns_of(conversation: Conversation) -> list[Turn]:
-    """The turns a conversation's messages make: a user turn spans its message; an assistant
-    reply spans its audio as the conversation's playback estimate places it."""
-    turns = []
-    for m in conversation.messages:
-        if m["role"] == "system":
-            continue
-        start, end = m["start"], m["end"]
-        gen = conversation.playback.get(m["generation_id"])
-        if m["role"] == "assistant" and gen is not None and gen.first_est_start is not None:
-            end = conversation.playback.estimated_end(gen.generation_id)
-            start = min(gen.first_est_start, end)
-        turns.append(Turn(m["role"], start, end, m["interrupted"], m["id"]))
-    return turns
-
-
-async def test_timeline_turns_are_the_conversations_turns(
-    make_session: Callable[..., VoiceSession], speech_wav: Path, tmp_path: Path
-) -> None:
-    """Live, the attached timeline's turns are the session's conversation's messages; the
-    recording's timeline has the very same turns."""
-    stem = tmp_path / "call"
-    live, live_timeline, _ = await record_conversation(make_session, speech_wav, stem)
-    expected = turns_of(live.conversation)
-    assert [t.role for t in expected] == ["user", "assistant", "user", "assistant"]
-    assert expected[-1].interrupted
-    assert live_timeline.turns == expected
-    assert Recording.load(stem).timeline.turns == live_timeline.turns
 
 
 async def test_wav_holds_user_left_and_heard_assistant_right(
