@@ -374,8 +374,6 @@ class VoiceSession(HasTraits):
                     await client.close()
                 except Exception:
                     logger.debug("client close failed", exc_info=True)
-            # Final counters before the state says "stopped": whoever waits for that reads them.
-            self._refresh_stats()
             self._on_stopped()
             started, self._backend = self._backend, None
             if started is not None:
@@ -753,27 +751,30 @@ class VoiceSession(HasTraits):
         self._refresh_stats()
 
     def _on_disconnected(self, event: Disconnected) -> None:
-        # Final counters before the state says "stopped": whoever waits for that reads them.
-        self._refresh_stats()
         error = event.error
         if error is None and event.code is not None and 4000 <= event.code < 5000:
             error = ConnectionClosedError(event.code, event.reason)
         if error is not None:
             self._on_failure(error)
         elif self.state != "error":
-            self._set(state="disconnected")
+            self._set_stopped("disconnected")
 
     def _on_failure(self, error: BaseException) -> None:
         text = self._scrub(describe_error(error))
         logger.warning("NextEVI session stopped: %s", text)
-        self._refresh_stats()
         self._alerts.show("stopped", text)
-        self._set(state="error")
+        self._set_stopped("error")
 
     def _on_stopped(self) -> None:
         self._feed(SessionStopped(), "in")
         if self.state != "error":
-            self._set(state="disconnected")
+            self._set_stopped("disconnected")
+
+    def _set_stopped(self, state: Literal["disconnected", "error"]) -> None:
+        """Turn ``state`` to a stopped one, ``stats`` refreshed first: whoever waits for the stop
+        reads the final counters (they otherwise refresh once a second)."""
+        self._refresh_stats()
+        self._set(state=state)
 
     # ------------------------------------------------------------------ stats
 
